@@ -1,0 +1,165 @@
+#include "capi/sqlite.hpp"
+
+#include <spatialite.h>
+
+#include "geo/error.hpp"
+
+namespace geo::capi {
+
+namespace {
+
+Errc category_of(int rc) {
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED: return Errc::conflict;
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+        case SQLITE_READONLY: return Errc::unavailable;
+        case SQLITE_CONSTRAINT:
+        case SQLITE_MISMATCH: return Errc::invalid_argument;
+        default: return Errc::internal;
+    }
+}
+
+}  // namespace
+
+void check(sqlite3* db, int rc, std::string_view what) {
+    if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
+    std::string message(what);
+    message += ": ";
+    message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if ((rc & 0xff) == SQLITE_BUSY) message += " (another process is writing to the database)";
+    throw Error(category_of(rc), message);
+}
+
+SpatialiteDb::SpatialiteDb(const std::string& path, Mode mode) : m_path(path) {
+    int flags = SQLITE_OPEN_NOMUTEX;
+    switch (mode) {
+        case Mode::read_only: flags |= SQLITE_OPEN_READONLY; break;
+        case Mode::read_write: flags |= SQLITE_OPEN_READWRITE; break;
+        case Mode::create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    }
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    m_db.reset(raw);
+    if (rc != SQLITE_OK) {
+        throw Error(Errc::unavailable, "cannot open database " + path + ": " +
+                                           (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    }
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+    // Writers wait for each other instead of failing at once; an import holds the
+    // write lock for its whole transaction, so a second writer may wait a while.
+    sqlite3_busy_timeout(raw, 5000);
+    m_spatialite = spatialite_alloc_connection();
+    spatialite_init_ex(raw, m_spatialite, 0);
+}
+
+SpatialiteDb::~SpatialiteDb() {
+    // The connection must close before SpatiaLite's cache is released.
+    m_db.reset();
+    if (m_spatialite) spatialite_cleanup_ex(m_spatialite);
+}
+
+void SpatialiteDb::exec(std::string_view sql) {
+    char* err = nullptr;
+    const std::string s(sql);
+    const int rc = sqlite3_exec(m_db.get(), s.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string message = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        if ((rc & 0xff) == SQLITE_BUSY) message += " (another process is writing to the database)";
+        throw Error(category_of(rc), "database error: " + message);
+    }
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc =
+        sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    m_stmt.reset(raw);
+    check(db, rc, "preparing SQL");
+}
+
+Statement& Statement::bind(int i, std::int64_t v) {
+    check(m_db, sqlite3_bind_int64(m_stmt.get(), i, v), "binding a value");
+    return *this;
+}
+Statement& Statement::bind(int i, double v) {
+    check(m_db, sqlite3_bind_double(m_stmt.get(), i, v), "binding a value");
+    return *this;
+}
+Statement& Statement::bind(int i, std::string_view v) {
+    check(m_db,
+          sqlite3_bind_text64(m_stmt.get(), i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+          "binding a value");
+    return *this;
+}
+Statement& Statement::bind(int i, std::span<const unsigned char> blob) {
+    check(m_db, sqlite3_bind_blob64(m_stmt.get(), i, blob.data(), blob.size(), SQLITE_TRANSIENT),
+          "binding a value");
+    return *this;
+}
+Statement& Statement::bind_null(int i) {
+    check(m_db, sqlite3_bind_null(m_stmt.get(), i), "binding a value");
+    return *this;
+}
+
+bool Statement::step() {
+    const int rc = sqlite3_step(m_stmt.get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    check(m_db, rc, "running SQL");
+    return false;
+}
+
+void Statement::run() {
+    while (step()) {
+    }
+    reset();
+}
+
+void Statement::reset() {
+    sqlite3_reset(m_stmt.get());
+    sqlite3_clear_bindings(m_stmt.get());
+}
+
+bool Statement::is_null(int col) const { return column_type(col) == SQLITE_NULL; }
+std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(m_stmt.get(), col); }
+double Statement::column_double(int col) const { return sqlite3_column_double(m_stmt.get(), col); }
+std::string Statement::column_text(int col) const {
+    const auto* p = sqlite3_column_text(m_stmt.get(), col);
+    const int n = sqlite3_column_bytes(m_stmt.get(), col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string();
+}
+std::optional<std::string> Statement::column_text_opt(int col) const {
+    if (is_null(col)) return std::nullopt;
+    return column_text(col);
+}
+std::span<const unsigned char> Statement::column_blob(int col) const {
+    const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(m_stmt.get(), col));
+    const int n = sqlite3_column_bytes(m_stmt.get(), col);
+    return {p, static_cast<std::size_t>(n)};
+}
+int Statement::column_type(int col) const { return sqlite3_column_type(m_stmt.get(), col); }
+int Statement::column_count() const { return sqlite3_column_count(m_stmt.get()); }
+std::string Statement::column_name(int col) const {
+    const char* n = sqlite3_column_name(m_stmt.get(), col);
+    return n ? n : "";
+}
+
+std::string quote_identifier(std::string_view name) {
+    std::string out;
+    out.reserve(name.size() + 2);
+    out += '"';
+    for (char c : name) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+}  // namespace geo::capi

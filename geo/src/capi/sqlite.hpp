@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <sqlite3.h>
+
+#include "capi/free.hpp"
+
+namespace geo::capi {
+
+/// A SQLite connection with SpatiaLite's functions registered on it. One per thread.
+/// SQL-level load_extension() stays disabled: SpatiaLite is linked, not loaded.
+class SpatialiteDb {
+public:
+    enum class Mode { read_only, read_write, create };
+
+    /// Opens (or creates) `path`. Throws geo::Error (unavailable) when the file cannot be opened.
+    SpatialiteDb(const std::string& path, Mode mode);
+    ~SpatialiteDb();
+    SpatialiteDb(const SpatialiteDb&) = delete;
+    SpatialiteDb& operator=(const SpatialiteDb&) = delete;
+
+    sqlite3* get() const noexcept { return m_db.get(); }
+    const std::string& path() const noexcept { return m_path; }
+
+    /// Runs one or more statements without results. Throws geo::Error on failure.
+    void exec(std::string_view sql);
+
+private:
+    std::string m_path;
+    Owned<sqlite3, sqlite3_close_v2> m_db;
+    void* m_spatialite = nullptr;  // SpatiaLite's per-connection cache
+};
+
+/// A prepared statement. Binding indexes start at 1, column indexes at 0, as in SQLite.
+class Statement {
+public:
+    Statement(sqlite3* db, std::string_view sql);
+
+    Statement& bind(int i, std::int64_t v);
+    Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+    Statement& bind(int i, double v);
+    Statement& bind(int i, std::string_view v);
+    Statement& bind(int i, std::span<const unsigned char> blob);
+    Statement& bind_null(int i);
+
+    /// Advances to the next row; false when done. Throws geo::Error on failure.
+    bool step();
+    /// Runs a statement that returns no rows and resets it for reuse.
+    void run();
+    void reset();
+
+    bool is_null(int col) const;
+    std::int64_t column_int(int col) const;
+    double column_double(int col) const;
+    std::string column_text(int col) const;
+    std::optional<std::string> column_text_opt(int col) const;
+    std::span<const unsigned char> column_blob(int col) const;
+    int column_type(int col) const;
+    int column_count() const;
+    std::string column_name(int col) const;
+
+    sqlite3_stmt* get() const noexcept { return m_stmt.get(); }
+
+private:
+    sqlite3* m_db;
+    Owned<sqlite3_stmt, sqlite3_finalize> m_stmt;
+};
+
+/// Quotes an SQL identifier: every table and column name goes through this.
+std::string quote_identifier(std::string_view name);
+
+/// Throws geo::Error with SQLite's message if `rc` is an error code.
+void check(sqlite3* db, int rc, std::string_view what);
+
+}  // namespace geo::capi

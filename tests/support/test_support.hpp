@@ -1,0 +1,47 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace gridmap::test {
+
+/// The shared real-data folder (lujiazui/, survey/, malformed/). Read-only: copy before use.
+std::filesystem::path shared_data(const std::string& relative = {});
+/// Small fixtures kept in the repository (tests/data).
+std::filesystem::path test_data(const std::string& relative = {});
+/// The built `gridmap` command-line tool.
+std::filesystem::path gridmap_binary();
+
+/// A fresh directory removed (with its contents) when the object goes out of scope.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return m_path; }
+    std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+/// Copies a file, or every file sharing its stem (a shapefile's .shp/.dbf/.shx/.prj/.cpg …),
+/// into `dir`; returns the copied path of `file`.
+std::filesystem::path copy_with_siblings(const std::filesystem::path& file,
+                                         const std::filesystem::path& dir);
+
+/// Result of running a program to completion.
+struct RunResult {
+    int exit_code = -1;  ///< -signal when killed by a signal
+    std::string out;
+    std::string err;
+};
+
+/// Runs `args[0]` with `args` (no shell), capturing stdout and stderr.
+RunResult run(const std::vector<std::string>& args);
+
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace gridmap::test
