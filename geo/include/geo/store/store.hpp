@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "geo/types.hpp"
+
+namespace geo::store {
+
+/// How an import treats a layer that already exists.
+enum class WriteMode {
+    replace,  ///< the new features take the layer's place in one atomic swap
+    append,   ///< the new features are added; the layer is created if missing
+};
+
+/// A layer about to be written: its schema and where it came from.
+struct NewLayer {
+    std::string name;           ///< see schema::is_valid_layer_name
+    std::string title;
+    std::string geometry_type;  ///< POINT, MULTIPOINT, MULTILINESTRING, MULTIPOLYGON or GEOMETRY
+    std::vector<Field> fields;  ///< attribute columns, in the order of FeatureRow::values
+    std::string source_file;
+    std::string source_crs;
+    std::string encoding;
+};
+
+/// One feature to write: values in NewLayer::fields order; geometry as 2D ISO WKB in
+/// EPSG:4326 of the layer's geometry type.
+struct FeatureRow {
+    std::vector<Value> values;
+    std::vector<unsigned char> wkb;
+};
+
+/// Writes one layer inside one transaction. Nothing is visible to readers, and nothing
+/// survives a crash, until commit() returns; destroying the writer without commit() rolls
+/// everything back. While a writer lives, other writers wait (one writer at a time).
+class LayerWriter {
+public:
+    virtual ~LayerWriter() = default;
+    /// Throws geo::Error when the row does not fit the layer.
+    virtual void add(const FeatureRow& row) = 0;
+    /// Builds the spatial index, refreshes derived links (each building's grid cell, each
+    /// cell's household and population totals), updates the catalog and commits.
+    virtual LayerInfo commit() = 0;
+};
+
+/// Which features to read.
+struct FeatureQuery {
+    std::optional<BBox> bbox;  ///< EPSG:4326; features whose box intersects it
+    std::int64_t limit = -1;   ///< −1: no limit
+    std::int64_t offset = 0;
+};
+
+/// The layers of one Gridmap database. Callers see only this interface, so that another
+/// backend (PostGIS) can be added without touching them. An instance is used by one thread.
+class Store {
+public:
+    virtual ~Store() = default;
+
+    /// Every layer in the catalog, by name.
+    virtual std::vector<LayerInfo> layers() = 0;
+    /// The layer named `name`, or nullopt.
+    virtual std::optional<LayerInfo> layer(std::string_view name) = 0;
+
+    /// Starts writing a layer. Throws geo::Error: invalid_argument for a bad name or schema,
+    /// conflict when `append` meets a layer of another geometry type or another writer
+    /// holds the database past the busy timeout.
+    virtual std::unique_ptr<LayerWriter> write_layer(const NewLayer& layer, WriteMode mode) = 0;
+
+    /// Calls `visit` for each matching feature in fid order until it returns false.
+    /// Throws geo::Error (not_found) for an unknown layer.
+    virtual void read_features(std::string_view layer, const FeatureQuery& query,
+                               const std::function<bool(const Feature&)>& visit) = 0;
+
+    /// Deletes a layer. Throws geo::Error (not_found) when it does not exist.
+    virtual void drop_layer(std::string_view layer) = 0;
+
+    /// Checks the database: SQLite integrity and every layer's spatial index and catalog
+    /// count. Returns the problems found (empty when all is well).
+    virtual std::vector<std::string> check() = 0;
+};
+
+/// Opens the store at `location` — a SpatiaLite file path. With `create`, a missing file is
+/// created with an empty catalog. Throws geo::Error (not_found, unavailable) otherwise.
+std::unique_ptr<Store> open_store(const std::string& location, bool create);
+
+}  // namespace geo::store

@@ -1,0 +1,503 @@
+// The embedded backend: one SpatiaLite file in WAL mode. Each layer is a table
+// (fid INTEGER PRIMARY KEY, attribute columns, geom) with an R*Tree index; the catalog
+// lives in gridmap_layers and gridmap_fields. Every write happens inside one
+// transaction, which is what makes imports all-or-nothing across crashes and kill -9.
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+#include "capi/sqlite.hpp"
+#include "geo/error.hpp"
+#include "geo/schema.hpp"
+#include "geo/store/store.hpp"
+#include "store/links.hpp"
+
+namespace geo::store {
+
+namespace {
+
+using capi::quote_identifier;
+using capi::SpatialiteDb;
+using capi::Statement;
+
+constexpr int k_schema_version = 1;
+
+const std::set<std::string> k_geometry_types = {"POINT", "MULTIPOINT", "LINESTRING",
+                                                "MULTILINESTRING", "POLYGON", "MULTIPOLYGON",
+                                                "GEOMETRY"};
+
+std::string utc_now_iso8601() {
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+FieldType field_type_from(const std::string& s) {
+    if (s == "integer") return FieldType::integer;
+    if (s == "real") return FieldType::real;
+    return FieldType::text;
+}
+
+const char* sql_type(FieldType t) {
+    switch (t) {
+        case FieldType::integer: return "INTEGER";
+        case FieldType::real: return "REAL";
+        case FieldType::text: return "TEXT";
+    }
+    return "TEXT";
+}
+
+std::string lower_ascii(std::string s) {
+    for (char& c : s) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return s;
+}
+
+void validate_fields(const std::vector<Field>& fields) {
+    std::set<std::string> seen = {"fid", "geom"};
+    for (const auto& f : fields) {
+        if (f.name.empty()) throw Error(Errc::invalid_argument, "a field has an empty name");
+        if (!seen.insert(lower_ascii(f.name)).second) {
+            throw Error(Errc::invalid_argument,
+                        "field name \"" + f.name + "\" is used twice or is reserved");
+        }
+    }
+}
+
+void bind_value(Statement& st, int i, const Value& v) {
+    std::visit(
+        [&](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, std::monostate>) {
+                st.bind_null(i);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                st.bind(i, std::string_view(x));
+            } else {
+                st.bind(i, x);
+            }
+        },
+        v);
+}
+
+Value read_value(const Statement& st, int col) {
+    switch (st.column_type(col)) {
+        case SQLITE_INTEGER: return st.column_int(col);
+        case SQLITE_FLOAT: return st.column_double(col);
+        case SQLITE_TEXT: return st.column_text(col);
+        case SQLITE_BLOB: return st.column_text(col);
+        default: return std::monostate{};
+    }
+}
+
+class SpatialiteStore;
+
+class SpatialiteLayerWriter final : public LayerWriter {
+public:
+    SpatialiteLayerWriter(SpatialiteStore& store, const NewLayer& layer, WriteMode mode);
+    ~SpatialiteLayerWriter() override;
+    void add(const FeatureRow& row) override;
+    LayerInfo commit() override;
+
+private:
+    SpatialiteStore& m_store;
+    SpatialiteDb& m_db;
+    NewLayer m_layer;
+    bool m_new_table = true;
+    bool m_done = false;
+    std::vector<Field> m_all_fields;  // catalog fields after this write
+    std::optional<Statement> m_insert;
+};
+
+class SpatialiteStore final : public Store {
+public:
+    SpatialiteStore(const std::string& path, bool create);
+
+    std::vector<LayerInfo> layers() override;
+    std::optional<LayerInfo> layer(std::string_view name) override;
+    std::unique_ptr<LayerWriter> write_layer(const NewLayer& layer, WriteMode mode) override;
+    void read_features(std::string_view layer, const FeatureQuery& query,
+                       const std::function<bool(const Feature&)>& visit) override;
+    void drop_layer(std::string_view layer) override;
+    std::vector<std::string> check() override;
+
+    SpatialiteDb& db() { return *m_db; }
+    void drop_table(const std::string& name);
+    void write_catalog(const NewLayer& layer, const std::vector<Field>& fields);
+    bool writing = false;
+
+private:
+    void initialize();
+    std::unique_ptr<SpatialiteDb> m_db;
+};
+
+SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
+    const bool exists = std::filesystem::exists(path);
+    if (!exists && !create) {
+        throw Error(Errc::not_found,
+                    "database " + path + " does not exist (import a layer to create it)");
+    }
+    m_db = std::make_unique<SpatialiteDb>(
+        path, exists ? SpatialiteDb::Mode::read_write : SpatialiteDb::Mode::create);
+    m_db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    Statement has_catalog(m_db->get(),
+                          "SELECT 1 FROM sqlite_master WHERE type='table' AND name='gridmap_layers'");
+    if (!has_catalog.step()) {
+        Statement any(m_db->get(), "SELECT count(*) FROM sqlite_master");
+        any.step();
+        if (any.column_int(0) > 0 && !create) {
+            throw Error(Errc::invalid_argument, path + " is not a Gridmap database");
+        }
+        initialize();
+    }
+}
+
+void SpatialiteStore::initialize() {
+    // One transaction, so a kill during creation leaves no half-made catalog.
+    m_db->exec("BEGIN IMMEDIATE");
+    try {
+        Statement check_meta(m_db->get(),
+                             "SELECT 1 FROM sqlite_master WHERE name='spatial_ref_sys'");
+        if (!check_meta.step()) {
+            Statement init(m_db->get(), "SELECT InitSpatialMetadata(0, 'WGS84_ONLY')");
+            init.step();
+            if (init.column_int(0) != 1) {
+                throw Error(Errc::internal, "SpatiaLite could not create its metadata tables");
+            }
+        }
+        m_db->exec(
+            "CREATE TABLE gridmap_layers ("
+            " name TEXT PRIMARY KEY, title TEXT NOT NULL, geometry_type TEXT NOT NULL,"
+            " source_file TEXT, source_crs TEXT, encoding TEXT, imported_at TEXT,"
+            " feature_count INTEGER NOT NULL, minx REAL, miny REAL, maxx REAL, maxy REAL);"
+            "CREATE TABLE gridmap_fields ("
+            " layer TEXT NOT NULL REFERENCES gridmap_layers(name) ON DELETE CASCADE,"
+            " ord INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, source_name TEXT,"
+            " PRIMARY KEY (layer, ord));"
+            "CREATE TABLE gridmap_meta (key TEXT PRIMARY KEY, value TEXT);");
+        Statement version(m_db->get(),
+                          "INSERT INTO gridmap_meta(key, value) VALUES ('schema_version', ?)");
+        version.bind(1, std::to_string(k_schema_version));
+        version.run();
+        m_db->exec("COMMIT");
+    } catch (...) {
+        m_db->exec("ROLLBACK");
+        throw;
+    }
+}
+
+std::vector<LayerInfo> SpatialiteStore::layers() {
+    std::vector<LayerInfo> out;
+    Statement names(m_db->get(), "SELECT name FROM gridmap_layers ORDER BY name");
+    while (names.step()) {
+        if (auto info = layer(names.column_text(0))) out.push_back(std::move(*info));
+    }
+    return out;
+}
+
+std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
+    Statement st(m_db->get(),
+                 "SELECT name, title, geometry_type, source_file, source_crs, encoding,"
+                 " imported_at, feature_count, minx, miny, maxx, maxy"
+                 " FROM gridmap_layers WHERE name = ?");
+    st.bind(1, name);
+    if (!st.step()) return std::nullopt;
+    LayerInfo info;
+    info.name = st.column_text(0);
+    info.title = st.column_text(1);
+    info.geometry_type = st.column_text(2);
+    info.source_file = st.column_text(3);
+    info.source_crs = st.column_text(4);
+    info.encoding = st.column_text(5);
+    info.imported_at = st.column_text(6);
+    info.feature_count = st.column_int(7);
+    if (!st.is_null(8)) {
+        info.extent.extend(st.column_double(8), st.column_double(9));
+        info.extent.extend(st.column_double(10), st.column_double(11));
+    }
+    Statement fields(m_db->get(),
+                     "SELECT name, type, source_name FROM gridmap_fields WHERE layer = ? ORDER BY ord");
+    fields.bind(1, name);
+    while (fields.step()) {
+        info.fields.push_back(
+            {fields.column_text(0), field_type_from(fields.column_text(1)), fields.column_text(2)});
+    }
+    return info;
+}
+
+std::unique_ptr<LayerWriter> SpatialiteStore::write_layer(const NewLayer& layer, WriteMode mode) {
+    if (!schema::is_valid_layer_name(layer.name)) {
+        throw Error(Errc::invalid_argument,
+                    "\"" + layer.name +
+                        "\" cannot name a layer: use 1-63 lower-case letters, digits and '_', "
+                        "starting with a letter");
+    }
+    if (!k_geometry_types.contains(layer.geometry_type)) {
+        throw Error(Errc::invalid_argument, "unknown geometry type " + layer.geometry_type);
+    }
+    validate_fields(layer.fields);
+    if (writing) throw Error(Errc::conflict, "this connection is already writing a layer");
+    return std::make_unique<SpatialiteLayerWriter>(*this, layer, mode);
+}
+
+void SpatialiteStore::drop_table(const std::string& name) {
+    const std::string q = quote_identifier(name);
+    Statement has_geom(m_db->get(),
+                       "SELECT spatial_index_enabled FROM geometry_columns"
+                       " WHERE f_table_name = lower(?) AND f_geometry_column = 'geom'");
+    has_geom.bind(1, std::string_view(name));
+    if (has_geom.step()) {
+        if (has_geom.column_int(0) != 0) {
+            Statement disable(m_db->get(), "SELECT DisableSpatialIndex(?, 'geom')");
+            disable.bind(1, std::string_view(name));
+            disable.step();
+        }
+        m_db->exec("DROP TABLE IF EXISTS " + quote_identifier("idx_" + name + "_geom"));
+        Statement discard(m_db->get(), "SELECT DiscardGeometryColumn(?, 'geom')");
+        discard.bind(1, std::string_view(name));
+        discard.step();
+    }
+    m_db->exec("DROP TABLE IF EXISTS " + q);
+    Statement del(m_db->get(), "DELETE FROM gridmap_layers WHERE name = ?");
+    del.bind(1, std::string_view(name));
+    del.run();
+}
+
+void SpatialiteStore::write_catalog(const NewLayer& layer, const std::vector<Field>& fields) {
+    const std::string q = quote_identifier(layer.name);
+    Statement stats(m_db->get(), "SELECT count(*), min(MbrMinX(geom)), min(MbrMinY(geom)),"
+                                 " max(MbrMaxX(geom)), max(MbrMaxY(geom)) FROM " + q);
+    stats.step();
+    Statement put(m_db->get(),
+                  "INSERT OR REPLACE INTO gridmap_layers(name, title, geometry_type, source_file,"
+                  " source_crs, encoding, imported_at, feature_count, minx, miny, maxx, maxy)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    put.bind(1, std::string_view(layer.name))
+        .bind(2, std::string_view(layer.title))
+        .bind(3, std::string_view(layer.geometry_type))
+        .bind(4, std::string_view(layer.source_file))
+        .bind(5, std::string_view(layer.source_crs))
+        .bind(6, std::string_view(layer.encoding))
+        .bind(7, std::string_view(utc_now_iso8601()))
+        .bind(8, stats.column_int(0));
+    for (int i = 1; i <= 4; ++i) {
+        if (stats.is_null(i)) {
+            put.bind_null(8 + i);
+        } else {
+            put.bind(8 + i, stats.column_double(i));
+        }
+    }
+    put.run();
+    Statement clear(m_db->get(), "DELETE FROM gridmap_fields WHERE layer = ?");
+    clear.bind(1, std::string_view(layer.name));
+    clear.run();
+    Statement add(m_db->get(),
+                  "INSERT INTO gridmap_fields(layer, ord, name, type, source_name) VALUES (?,?,?,?,?)");
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        add.bind(1, std::string_view(layer.name))
+            .bind(2, static_cast<std::int64_t>(i))
+            .bind(3, std::string_view(fields[i].name))
+            .bind(4, std::string_view(to_string(fields[i].type)))
+            .bind(5, std::string_view(fields[i].source_name));
+        add.run();
+    }
+}
+
+void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQuery& query,
+                                    const std::function<bool(const Feature&)>& visit) {
+    auto info = layer(layer_name);
+    if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
+    const std::string q = quote_identifier(info->name);
+    std::string sql = "SELECT fid";
+    for (const auto& f : info->fields) sql += ", " + quote_identifier(f.name);
+    sql += ", AsBinary(geom) FROM " + q;
+    if (query.bbox) {
+        sql += " WHERE fid IN (SELECT pkid FROM " + quote_identifier("idx_" + info->name + "_geom") +
+               " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
+               " AND Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))";
+    }
+    sql += " ORDER BY fid LIMIT ?5 OFFSET ?6";
+    Statement st(m_db->get(), sql);
+    if (query.bbox) {
+        st.bind(1, query.bbox->minx).bind(2, query.bbox->miny);
+        st.bind(3, query.bbox->maxx).bind(4, query.bbox->maxy);
+    }
+    st.bind(5, query.limit).bind(6, query.offset);
+    const int n = static_cast<int>(info->fields.size());
+    Feature feature;
+    while (st.step()) {
+        feature.fid = st.column_int(0);
+        feature.values.clear();
+        for (int i = 0; i < n; ++i) feature.values.push_back(read_value(st, i + 1));
+        const auto blob = st.column_blob(n + 1);
+        feature.wkb.assign(blob.begin(), blob.end());
+        if (!visit(feature)) break;
+    }
+}
+
+void SpatialiteStore::drop_layer(std::string_view name) {
+    if (!layer(name)) throw Error(Errc::not_found, "no layer named \"" + std::string(name) + "\"");
+    m_db->exec("BEGIN IMMEDIATE");
+    try {
+        drop_table(std::string(name));
+        detail::refresh_grid_links(*m_db);
+        m_db->exec("COMMIT");
+    } catch (...) {
+        m_db->exec("ROLLBACK");
+        throw;
+    }
+}
+
+std::vector<std::string> SpatialiteStore::check() {
+    std::vector<std::string> problems;
+    Statement integrity(m_db->get(), "PRAGMA integrity_check");
+    while (integrity.step()) {
+        const std::string line = integrity.column_text(0);
+        if (line != "ok") problems.push_back("integrity: " + line);
+    }
+    std::set<std::string> cataloged;
+    for (const auto& info : layers()) {
+        cataloged.insert(info.name);
+        Statement index(m_db->get(), "SELECT CheckSpatialIndex(?, 'geom')");
+        index.bind(1, std::string_view(info.name));
+        index.step();
+        if (index.is_null(0) || index.column_int(0) != 1) {
+            problems.push_back("layer " + info.name + ": spatial index does not match the table");
+        }
+        Statement count(m_db->get(), "SELECT count(*) FROM " + quote_identifier(info.name));
+        count.step();
+        if (count.column_int(0) != info.feature_count) {
+            problems.push_back("layer " + info.name + ": catalog says " +
+                               std::to_string(info.feature_count) + " features, table has " +
+                               std::to_string(count.column_int(0)));
+        }
+    }
+    Statement geoms(m_db->get(), "SELECT f_table_name FROM geometry_columns");
+    while (geoms.step()) {
+        const std::string t = geoms.column_text(0);
+        if (!cataloged.contains(t)) problems.push_back("table " + t + " is not in the catalog");
+    }
+    return problems;
+}
+
+SpatialiteLayerWriter::SpatialiteLayerWriter(SpatialiteStore& store, const NewLayer& layer,
+                                             WriteMode mode)
+    : m_store(store), m_db(store.db()), m_layer(layer) {
+    m_db.exec("BEGIN IMMEDIATE");
+    m_store.writing = true;
+    try {
+        auto existing = m_store.layer(layer.name);
+        if (existing && mode == WriteMode::append) {
+            if (existing->geometry_type != layer.geometry_type) {
+                throw Error(Errc::conflict, "layer " + layer.name + " holds " +
+                                                existing->geometry_type + " geometries; this file has " +
+                                                layer.geometry_type +
+                                                " (use --mode replace to replace the layer)");
+            }
+            m_new_table = false;
+            m_all_fields = existing->fields;
+            std::set<std::string> have;
+            for (const auto& f : existing->fields) have.insert(lower_ascii(f.name));
+            for (const auto& f : layer.fields) {
+                if (have.insert(lower_ascii(f.name)).second) {
+                    m_db.exec("ALTER TABLE " + quote_identifier(layer.name) + " ADD COLUMN " +
+                              quote_identifier(f.name) + " " + sql_type(f.type));
+                    m_all_fields.push_back(f);
+                }
+            }
+            if (m_layer.title.empty()) m_layer.title = existing->title;
+        } else {
+            if (existing) m_store.drop_table(layer.name);
+            // A table of this name that is not a layer (left by another tool) is not ours to drop.
+            Statement other(m_db.get(), "SELECT 1 FROM sqlite_master WHERE lower(name) = lower(?)");
+            other.bind(1, std::string_view(layer.name));
+            if (other.step()) {
+                throw Error(Errc::conflict, "the database already has a table named " + layer.name +
+                                                " that is not a Gridmap layer");
+            }
+            std::string sql = "CREATE TABLE " + quote_identifier(layer.name) +
+                              " (fid INTEGER PRIMARY KEY";
+            for (const auto& f : layer.fields) {
+                sql += ", " + quote_identifier(f.name) + " " + sql_type(f.type);
+            }
+            sql += ")";
+            m_db.exec(sql);
+            Statement add_geom(m_db.get(), "SELECT AddGeometryColumn(?, 'geom', 4326, ?, 'XY', 1)");
+            add_geom.bind(1, std::string_view(layer.name)).bind(2, std::string_view(layer.geometry_type));
+            add_geom.step();
+            if (add_geom.column_int(0) != 1) {
+                throw Error(Errc::internal, "SpatiaLite could not add the geometry column of " +
+                                                layer.name);
+            }
+            m_all_fields = layer.fields;
+        }
+        if (m_layer.title.empty()) m_layer.title = layer.name;
+        std::string cols;
+        std::string params;
+        for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+            cols += quote_identifier(layer.fields[i].name) + ", ";
+            params += "?, ";
+        }
+        m_insert.emplace(m_db.get(), "INSERT INTO " + quote_identifier(layer.name) + " (" + cols +
+                                         "geom) VALUES (" + params + "GeomFromWKB(?, 4326))");
+    } catch (...) {
+        m_store.writing = false;
+        m_db.exec("ROLLBACK");
+        throw;
+    }
+}
+
+SpatialiteLayerWriter::~SpatialiteLayerWriter() {
+    if (!m_done) {
+        try {
+            m_db.exec("ROLLBACK");
+        } catch (...) {
+            // The connection is closing; SQLite rolls back an open transaction on close.
+        }
+        m_store.writing = false;
+    }
+}
+
+void SpatialiteLayerWriter::add(const FeatureRow& row) {
+    const int n = static_cast<int>(m_layer.fields.size());
+    if (static_cast<int>(row.values.size()) != n) {
+        throw Error(Errc::internal, "feature row has the wrong number of values");
+    }
+    for (int i = 0; i < n; ++i) bind_value(*m_insert, i + 1, row.values[static_cast<std::size_t>(i)]);
+    m_insert->bind(n + 1, std::span<const unsigned char>(row.wkb));
+    m_insert->run();
+}
+
+LayerInfo SpatialiteLayerWriter::commit() {
+    m_insert.reset();
+    if (m_new_table) {
+        // Building the R*Tree once from the full table beats maintaining it row by row.
+        Statement index(m_db.get(), "SELECT CreateSpatialIndex(?, 'geom')");
+        index.bind(1, std::string_view(m_layer.name));
+        index.step();
+        if (index.column_int(0) != 1) {
+            throw Error(Errc::internal, "SpatiaLite could not index layer " + m_layer.name);
+        }
+    }
+    if (m_layer.name == "buildings" || m_layer.name == "grid_cells") {
+        detail::refresh_grid_links(m_db);
+    }
+    m_store.write_catalog(m_layer, m_all_fields);
+    m_db.exec("COMMIT");
+    m_done = true;
+    m_store.writing = false;
+    return *m_store.layer(m_layer.name);
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_store(const std::string& location, bool create) {
+    return std::make_unique<SpatialiteStore>(location, create);
+}
+
+}  // namespace geo::store

@@ -1,0 +1,45 @@
+#include "cli/progress.hpp"
+
+#include <unistd.h>
+
+namespace gridmap::cli {
+
+ProgressBar::ProgressBar(std::string label)
+    : m_label(std::move(label)), m_tty(isatty(STDERR_FILENO) == 1),
+      m_start(std::chrono::steady_clock::now()) {}
+
+ProgressBar::~ProgressBar() { finish(); }
+
+void ProgressBar::update(std::int64_t done, std::int64_t total) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    const double fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0.0;
+    if (m_tty) {
+        constexpr int width = 30;
+        const int filled = static_cast<int>(fraction * width);
+        std::string bar(static_cast<std::size_t>(filled), '#');
+        bar.resize(width, '.');
+        std::fprintf(stderr, "\r%s [%s] %3d%%  %lld/%lld features  %.1f s", m_label.c_str(),
+                     bar.c_str(), static_cast<int>(fraction * 100), static_cast<long long>(done),
+                     static_cast<long long>(total), seconds);
+        std::fflush(stderr);
+        m_drawn = true;
+        return;
+    }
+    const int decile = static_cast<int>(fraction * 10);
+    if (decile > m_last_decile) {
+        m_last_decile = decile;
+        std::fprintf(stderr, "%s: %d%% (%lld of %lld features, %.1f s)\n", m_label.c_str(),
+                     decile * 10, static_cast<long long>(done), static_cast<long long>(total), seconds);
+        std::fflush(stderr);
+    }
+}
+
+void ProgressBar::finish() {
+    if (m_tty && m_drawn) {
+        std::fputc('\n', stderr);
+        m_drawn = false;
+    }
+}
+
+}  // namespace gridmap::cli
