@@ -246,23 +246,28 @@ std::unique_ptr<LayerWriter> SpatialiteStore::write_layer(const NewLayer& layer,
 }
 
 void SpatialiteStore::drop_table(const std::string& name) {
-    const std::string q = quote_identifier(name);
-    Statement has_geom(m_db->get(),
-                       "SELECT spatial_index_enabled FROM geometry_columns"
-                       " WHERE f_table_name = lower(?) AND f_geometry_column = 'geom'");
-    has_geom.bind(1, std::string_view(name));
-    if (has_geom.step()) {
-        if (has_geom.column_int(0) != 0) {
+    // Statements are finished before each DROP: SQLite refuses to drop a table that an
+    // unfinished statement still reads.
+    std::optional<bool> indexed;
+    {
+        Statement has_geom(m_db->get(),
+                           "SELECT spatial_index_enabled FROM geometry_columns"
+                           " WHERE f_table_name = lower(?) AND f_geometry_column = 'geom'");
+        has_geom.bind(1, std::string_view(name));
+        if (has_geom.step()) indexed = has_geom.column_int(0) != 0;
+    }
+    if (indexed) {
+        if (*indexed) {
             Statement disable(m_db->get(), "SELECT DisableSpatialIndex(?, 'geom')");
             disable.bind(1, std::string_view(name));
-            disable.step();
+            disable.run();
         }
         m_db->exec("DROP TABLE IF EXISTS " + quote_identifier("idx_" + name + "_geom"));
         Statement discard(m_db->get(), "SELECT DiscardGeometryColumn(?, 'geom')");
         discard.bind(1, std::string_view(name));
-        discard.step();
+        discard.run();
     }
-    m_db->exec("DROP TABLE IF EXISTS " + q);
+    m_db->exec("DROP TABLE IF EXISTS " + quote_identifier(name));
     Statement del(m_db->get(), "DELETE FROM gridmap_layers WHERE name = ?");
     del.bind(1, std::string_view(name));
     del.run();

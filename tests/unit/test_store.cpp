@@ -1,0 +1,195 @@
+// The SpatiaLite store: catalog, all-or-nothing writes, append/replace, reads by bbox.
+#include <gtest/gtest.h>
+
+#include "geo/error.hpp"
+#include "geo/store/store.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+using geo::store::FeatureRow;
+using geo::store::NewLayer;
+using geo::store::WriteMode;
+
+// 2D little-endian WKB of POINT(x y).
+std::vector<unsigned char> point_wkb(double x, double y) {
+    std::vector<unsigned char> wkb = {1, 1, 0, 0, 0};
+    const auto* px = reinterpret_cast<const unsigned char*>(&x);
+    const auto* py = reinterpret_cast<const unsigned char*>(&y);
+    wkb.insert(wkb.end(), px, px + 8);
+    wkb.insert(wkb.end(), py, py + 8);
+    return wkb;
+}
+
+NewLayer points_layer(const std::string& name) {
+    NewLayer l;
+    l.name = name;
+    l.title = "服务站";
+    l.geometry_type = "POINT";
+    l.fields = {{"name", geo::FieldType::text, "名称"}, {"floor_area_m2", geo::FieldType::real, ""}};
+    l.source_file = "test.shp";
+    l.source_crs = "EPSG:4490";
+    l.encoding = "GB18030";
+    return l;
+}
+
+void write_points(geo::store::Store& store, const std::string& layer, int n, WriteMode mode,
+                  double x0 = 121.5) {
+    auto writer = store.write_layer(points_layer(layer), mode);
+    for (int i = 0; i < n; ++i) {
+        writer->add({{std::string("站") + std::to_string(i), 150.0 + i}, point_wkb(x0 + i * 0.001, 31.2)});
+    }
+    writer->commit();
+}
+
+TEST(Store, CreatesCatalogAndReadsBack) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 3, WriteMode::replace);
+
+    const auto info = store->layer("stations");
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->feature_count, 3);
+    EXPECT_EQ(info->geometry_type, "POINT");
+    EXPECT_EQ(info->title, "服务站");
+    EXPECT_EQ(info->source_crs, "EPSG:4490");
+    EXPECT_DOUBLE_EQ(info->extent.minx, 121.5);
+    EXPECT_DOUBLE_EQ(info->extent.maxx, 121.502);
+    ASSERT_EQ(info->fields.size(), 2u);
+    EXPECT_EQ(info->fields[0].source_name, "名称");
+
+    std::vector<std::string> names;
+    store->read_features("stations", {}, [&](const geo::Feature& f) {
+        names.push_back(std::get<std::string>(f.values[0]));
+        EXPECT_EQ(f.wkb.size(), 21u);
+        return true;
+    });
+    EXPECT_EQ(names, (std::vector<std::string>{"站0", "站1", "站2"}));
+    EXPECT_TRUE(store->check().empty());
+}
+
+TEST(Store, BboxLimitAndOffset) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 10, WriteMode::replace);
+    geo::store::FeatureQuery q;
+    q.bbox = geo::BBox{121.5025, 31.1, 121.5065, 31.3};  // x = 121.503 … 121.506
+    std::vector<std::int64_t> fids;
+    store->read_features("stations", q, [&](const geo::Feature& f) {
+        fids.push_back(f.fid);
+        return true;
+    });
+    EXPECT_EQ(fids, (std::vector<std::int64_t>{4, 5, 6, 7}));
+    q.limit = 2;
+    q.offset = 1;
+    fids.clear();
+    store->read_features("stations", q, [&](const geo::Feature& f) {
+        fids.push_back(f.fid);
+        return true;
+    });
+    EXPECT_EQ(fids, (std::vector<std::int64_t>{5, 6}));
+}
+
+TEST(Store, WriterWithoutCommitChangesNothing) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 2, WriteMode::replace);
+    {
+        auto writer = store->write_layer(points_layer("stations"), WriteMode::replace);
+        writer->add({{std::string("new"), 1.0}, point_wkb(1, 1)});
+        // destroyed without commit: as if the import failed half-way
+    }
+    {
+        auto writer = store->write_layer(points_layer("other"), WriteMode::replace);
+        writer->add({{std::string("x"), 1.0}, point_wkb(1, 1)});
+    }
+    EXPECT_EQ(store->layer("stations")->feature_count, 2);
+    EXPECT_FALSE(store->layer("other"));
+    EXPECT_TRUE(store->check().empty());
+}
+
+TEST(Store, AppendAddsAndReplaceSwaps) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 2, WriteMode::replace);
+    write_points(*store, "stations", 3, WriteMode::append, 122.0);
+    auto info = store->layer("stations");
+    EXPECT_EQ(info->feature_count, 5);
+    EXPECT_DOUBLE_EQ(info->extent.maxx, 122.002);
+    write_points(*store, "stations", 1, WriteMode::replace);
+    EXPECT_EQ(store->layer("stations")->feature_count, 1);
+    EXPECT_TRUE(store->check().empty());
+}
+
+TEST(Store, AppendOfAnotherGeometryTypeIsAConflict) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 1, WriteMode::replace);
+    NewLayer polygons = points_layer("stations");
+    polygons.geometry_type = "MULTIPOLYGON";
+    try {
+        store->write_layer(polygons, WriteMode::append);
+        FAIL() << "expected a conflict";
+    } catch (const geo::Error& e) {
+        EXPECT_EQ(e.code(), geo::Errc::conflict);
+    }
+    EXPECT_EQ(store->layer("stations")->feature_count, 1);
+}
+
+TEST(Store, RejectsBadNamesAndDuplicateFields) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    for (const char* bad : {"", "Buildings", "1st", "idx_x", "gridmap_layers", "a b", "spatial_ref_sys"}) {
+        EXPECT_THROW(store->write_layer(points_layer(bad), WriteMode::replace), geo::Error) << bad;
+    }
+    NewLayer dup = points_layer("stations");
+    dup.fields.push_back({"NAME", geo::FieldType::text, ""});
+    EXPECT_THROW(store->write_layer(dup, WriteMode::replace), geo::Error);
+    NewLayer reserved = points_layer("stations");
+    reserved.fields.push_back({"fid", geo::FieldType::integer, ""});
+    EXPECT_THROW(store->write_layer(reserved, WriteMode::replace), geo::Error);
+}
+
+TEST(Store, IdentifiersAreQuoted) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    NewLayer l = points_layer("select_from");
+    l.fields = {{"select", geo::FieldType::text, ""}, {"a\"b; DROP TABLE x", geo::FieldType::text, ""},
+                {"高度", geo::FieldType::integer, ""}};
+    auto writer = store->write_layer(l, WriteMode::replace);
+    writer->add({{std::string("1"), std::string("2"), std::int64_t{3}}, point_wkb(121, 31)});
+    writer->commit();
+    int rows = 0;
+    store->read_features("select_from", {}, [&](const geo::Feature& f) {
+        EXPECT_EQ(std::get<std::string>(f.values[1]), "2");
+        EXPECT_EQ(std::get<std::int64_t>(f.values[2]), 3);
+        ++rows;
+        return true;
+    });
+    EXPECT_EQ(rows, 1);
+}
+
+TEST(Store, UnknownLayerAndMissingDatabase) {
+    gridmap::test::TempDir dir;
+    EXPECT_THROW(geo::store::open_store((dir / "missing.sqlite").string(), false), geo::Error);
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    try {
+        store->read_features("nope", {}, [](const geo::Feature&) { return true; });
+        FAIL();
+    } catch (const geo::Error& e) {
+        EXPECT_EQ(e.code(), geo::Errc::not_found);
+    }
+}
+
+TEST(Store, DropLayer) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 2, WriteMode::replace);
+    store->drop_layer("stations");
+    EXPECT_FALSE(store->layer("stations"));
+    EXPECT_TRUE(store->check().empty());
+    write_points(*store, "stations", 2, WriteMode::replace);
+    EXPECT_EQ(store->layer("stations")->feature_count, 2);
+}
+
+}  // namespace
