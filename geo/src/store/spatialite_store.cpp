@@ -489,10 +489,11 @@ LayerInfo SpatialiteLayerWriter::commit() {
             throw Error(Errc::internal, "SpatiaLite could not index layer " + m_layer.name);
         }
     }
+    m_store.write_catalog(m_layer, m_all_fields);
+    // After the catalog: the links need both layers registered, this one included.
     if (m_layer.name == "buildings" || m_layer.name == "grid_cells") {
         detail::refresh_grid_links(m_db);
     }
-    m_store.write_catalog(m_layer, m_all_fields);
     m_db.exec("COMMIT");
     m_done = true;
     m_store.writing = false;
