@@ -193,3 +193,35 @@ TEST(Store, DropLayer) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Store, ReadersSeeTheOldLayerUntilCommitAndWritersQueue) {
+    gridmap::test::TempDir dir;
+    const std::string path = (dir / "s.sqlite").string();
+    auto writer_store = geo::store::open_store(path, true);
+    write_points(*writer_store, "stations", 2, WriteMode::replace);
+
+    auto reader = geo::store::open_store(path, false);
+    auto writer = writer_store->write_layer(points_layer("stations"), WriteMode::replace);
+    for (int i = 0; i < 5; ++i) writer->add({{std::string("新"), 1.0}, point_wkb(121, 31)});
+    int seen = 0;
+    reader->read_features("stations", {}, [&](const geo::Feature&) {
+        ++seen;
+        return true;
+    });
+    EXPECT_EQ(seen, 2) << "a reader saw an uncommitted replace";
+
+    // A second writer waits for the first, then gives up with a conflict.
+    auto second = geo::store::open_store(path, false);
+    try {
+        second->write_layer(points_layer("other"), WriteMode::replace);
+        FAIL() << "two writers at once";
+    } catch (const geo::Error& e) {
+        EXPECT_EQ(e.code(), geo::Errc::conflict) << e.what();
+    }
+    writer->commit();
+    EXPECT_EQ(reader->layer("stations")->feature_count, 5);
+}
+
+}  // namespace

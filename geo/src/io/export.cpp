@@ -88,10 +88,10 @@ void write_geojson(store::Store& store, const std::string& layer, const store::F
         << R"(,"features":[)";
     bool first = true;
     store.read_features(layer, query, [&](const Feature& f) {
-        nlohmann::json props = nlohmann::json::object();
+        nlohmann::ordered_json props = nlohmann::ordered_json::object();
         for (std::size_t i = 0; i < info.fields.size(); ++i) props[info.fields[i].name] = value_json(f.values[i]);
-        nlohmann::json feature = {{"type", "Feature"}, {"id", f.fid}, {"properties", props},
-                                  {"geometry", wkb_to_geojson(f.wkb)}};
+        nlohmann::ordered_json feature = {{"type", "Feature"}, {"id", f.fid}, {"properties", props},
+                                          {"geometry", wkb_to_geojson(f.wkb)}};
         out << (first ? "\n" : ",\n") << feature.dump();
         first = false;
         return true;
