@@ -33,8 +33,10 @@ const std::vector<CoreLayer>& layers() {
              {"community", FieldType::text, {"community", "社区", "所属社区", "社区名称", "居委会", "sq", "sqmc"}, false, "community (社区居委会)"},
              {"street", FieldType::text, {"street", "街道", "所属街道", "街道名称", "乡镇街道", "jd", "jdmc"}, false, "street (街道)"},
              {"worker", FieldType::text, {"worker", "网格员", "责任人", "负责人", "wgy"}, false, "grid worker"},
-             {"households", FieldType::integer, {}, true, "households of the buildings in the cell"},
-             {"population", FieldType::integer, {}, true, "population of the buildings in the cell"},
+             // Recomputed from the buildings whenever both layers exist; read from the file
+             // only until then.
+             {"households", FieldType::integer, {"households", "户数", "总户数", "住户数", "hs"}, false, "households of the buildings in the cell"},
+             {"population", FieldType::integer, {"population", "人口", "人口数", "总人口", "常住人口", "rk"}, false, "population of the buildings in the cell"},
          }},
         {"stations",
          "服务站",
