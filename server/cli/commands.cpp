@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -95,11 +96,24 @@ int run_import(const Args& args) {
     }
     const auto report_path = args.value("report");
 
-    auto store = geo::store::open_store(args.value_or("db", default_db()), true);
-    ProgressBar bar("importing " + options.layer);
-    const auto report = geo::import::import_file(
-        *store, options, [&](std::int64_t done, std::int64_t total) { bar.update(done, total); });
-    bar.finish();
+    const std::string db = args.value_or("db", default_db());
+    const bool existed = std::filesystem::exists(db);
+    geo::import::ImportReport report;
+    try {
+        auto store = geo::store::open_store(db, true);
+        ProgressBar bar("importing " + options.layer);
+        report = geo::import::import_file(
+            *store, options, [&](std::int64_t done, std::int64_t total) { bar.update(done, total); });
+    } catch (...) {
+        // A refused first import leaves no database behind: as before, there was none.
+        if (!existed) {
+            for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+                std::error_code ec;
+                std::filesystem::remove(db + suffix, ec);
+            }
+        }
+        throw;
+    }
     print_report(report);
     if (report_path) {
         std::ofstream out(*report_path);

@@ -225,7 +225,7 @@ TEST(Survey, WrongEncodingGivenIsRefused) {
                                      "--layer", "stations", "--db", db, "--encoding", "UTF-8"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("not valid UTF-8"), std::string::npos) << r.err;
-    EXPECT_FALSE(fs::exists(db) && geo::store::open_store(db, false)->layer("stations"));
+    EXPECT_FALSE(fs::exists(db)) << "a refused first import left a database behind";
 }
 
 TEST(Survey, ReplaceAndAppend) {
