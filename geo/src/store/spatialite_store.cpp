@@ -13,6 +13,7 @@
 #include "geo/schema.hpp"
 #include "geo/store/store.hpp"
 #include "store/links.hpp"
+#include "store/rtree_bulk.hpp"
 
 namespace geo::store {
 
@@ -112,6 +113,11 @@ private:
     bool m_done = false;
     std::vector<Field> m_all_fields;  // catalog fields after this write
     std::optional<Statement> m_insert;
+    // Insert triggers of a new table, set aside while it fills (name, SQL).
+    std::vector<std::pair<std::string, std::string>> m_suspended_triggers;
+
+    void suspend_insert_triggers();
+    void finish_new_table();
 };
 
 class SpatialiteStore final : public Store {
@@ -144,7 +150,9 @@ SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
     }
     m_db = std::make_unique<SpatialiteDb>(
         path, exists ? SpatialiteDb::Mode::read_write : SpatialiteDb::Mode::create);
-    m_db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    // A large page cache keeps a big import's table and R*Tree pages in memory (128 MiB at most).
+    m_db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+               " PRAGMA cache_size=-131072;");
     Statement has_catalog(m_db->get(),
                           "SELECT 1 FROM sqlite_master WHERE type='table' AND name='gridmap_layers'");
     if (!has_catalog.step()) {
@@ -439,6 +447,15 @@ SpatialiteLayerWriter::SpatialiteLayerWriter(SpatialiteStore& store, const NewLa
                 throw Error(Errc::internal, "SpatiaLite could not add the geometry column of " +
                                                 layer.name);
             }
+            add_geom.reset();
+            Statement index(m_db.get(), "SELECT CreateSpatialIndex(?, 'geom')");
+            index.bind(1, std::string_view(layer.name));
+            index.step();
+            if (index.column_int(0) != 1) {
+                throw Error(Errc::internal, "SpatiaLite could not index layer " + layer.name);
+            }
+            index.reset();
+            suspend_insert_triggers();
             m_all_fields = layer.fields;
         }
         if (m_layer.title.empty()) m_layer.title = layer.name;
@@ -478,17 +495,61 @@ void SpatialiteLayerWriter::add(const FeatureRow& row) {
     m_insert->run();
 }
 
-LayerInfo SpatialiteLayerWriter::commit() {
-    m_insert.reset();
-    if (m_new_table) {
-        // Building the R*Tree once from the full table beats maintaining it row by row.
-        Statement index(m_db.get(), "SELECT CreateSpatialIndex(?, 'geom')");
-        index.bind(1, std::string_view(m_layer.name));
-        index.step();
-        if (index.column_int(0) != 1) {
-            throw Error(Errc::internal, "SpatiaLite could not index layer " + m_layer.name);
+// A new table fills fastest without SpatiaLite's per-row insert triggers: a geometry type
+// check, a timestamp update and an R*Tree insert (about 10 µs) for every row. They are set
+// aside inside the transaction and their work is done once for all rows in commit().
+void SpatialiteLayerWriter::suspend_insert_triggers() {
+    {
+        Statement triggers(m_db.get(),
+                           "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?"
+                           " AND substr(name, 1, 4) IN ('ggi_', 'tmi_', 'gii_')");
+        triggers.bind(1, std::string_view(m_layer.name));
+        while (triggers.step()) {
+            m_suspended_triggers.emplace_back(triggers.column_text(0), triggers.column_text(1));
         }
     }
+    for (const auto& [name, sql] : m_suspended_triggers) {
+        m_db.exec("DROP TRIGGER " + quote_identifier(name));
+    }
+}
+
+void SpatialiteLayerWriter::finish_new_table() {
+    const std::string q = quote_identifier(m_layer.name);
+    {
+        // What the type-check trigger would have refused, row by row.
+        Statement wrong(m_db.get(),
+                        "SELECT count(*) FROM " + q +
+                            " WHERE GeometryConstraints(geom, (SELECT geometry_type FROM geometry_columns"
+                            " WHERE f_table_name = ? AND f_geometry_column = 'geom'), 4326) IS NOT 1");
+        wrong.bind(1, std::string_view(m_layer.name));
+        wrong.step();
+        if (wrong.column_int(0) != 0) {
+            throw Error(Errc::internal, std::to_string(wrong.column_int(0)) + " rows of layer " +
+                                            m_layer.name + " are not " + m_layer.geometry_type +
+                                            " in EPSG:4326");
+        }
+    }
+    std::vector<detail::RtreeBox> boxes;
+    {
+        Statement st(m_db.get(), "SELECT fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)"
+                                 " FROM " + q + " WHERE geom IS NOT NULL");
+        while (st.step()) {
+            boxes.push_back({st.column_int(0), st.column_double(1), st.column_double(2),
+                             st.column_double(3), st.column_double(4)});
+        }
+    }
+    detail::bulk_load_rtree(m_db.get(), "idx_" + m_layer.name + "_geom", std::move(boxes));
+    for (const auto& [name, sql] : m_suspended_triggers) m_db.exec(sql);
+    Statement touched(m_db.get(),
+                      "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                      " WHERE f_table_name = ? AND f_geometry_column = 'geom'");
+    touched.bind(1, std::string_view(m_layer.name));
+    touched.run();
+}
+
+LayerInfo SpatialiteLayerWriter::commit() {
+    m_insert.reset();
+    if (m_new_table) finish_new_table();
     m_store.write_catalog(m_layer, m_all_fields);
     // After the catalog: the links need both layers registered, this one included.
     if (m_layer.name == "buildings" || m_layer.name == "grid_cells") {
