@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <ogr_spatialref.h>
 
@@ -16,6 +17,7 @@
 #include "geo/text/encoding.hpp"
 #include "import/fields.hpp"
 #include "import/geometry.hpp"
+#include "import/pipeline.hpp"
 #include "import/source.hpp"
 
 namespace geo::import {
@@ -232,10 +234,106 @@ private:
     ImportReport& m_report;
 };
 
-bool is_noise(const std::string& warning) {
-    // GDAL repeats per-record warnings that the report already counts as skips.
-    return warning.empty();
-}
+/// Reads, decodes and cleans source features into store rows. Runs on the producer thread.
+class RowProducer {
+public:
+    RowProducer(OGRLayer& layer, const std::vector<SourceField>& sources,
+                const std::vector<ColumnPlan>& plan, Family family, const crs::Transformer& transformer,
+                text::Decoder& decoder, ImportReport& report, capi::GdalErrorCapture& errors)
+        : m_layer(layer),
+          m_sources(sources),
+          m_plan(plan),
+          m_cleaner(family, transformer, column_of(plan, "pos_lon") >= 0),
+          m_values(decoder, report),
+          m_report(report),
+          m_errors(errors),
+          m_pos_lon(column_of(plan, "pos_lon")),
+          m_pos_lat(column_of(plan, "pos_lat")) {
+        m_errors.clear();
+        m_layer.ResetReading();
+    }
+
+    /// Appends up to `n` rows; false once the source is exhausted.
+    bool next_batch(std::vector<store::FeatureRow>& rows, std::size_t n) {
+        while (rows.size() < n) {
+            OGRFeatureUniquePtr feature(m_layer.GetNextFeature());
+            if (!feature) return false;
+            ++m_report.features_read;
+            std::string reason;
+            if (!m_errors.failures().empty()) {
+                reason = "unreadable record (" + m_errors.failures().back() + ")";
+                m_errors.clear();
+            }
+            detail::Cleaned cleaned;
+            if (reason.empty()) {
+                cleaned = m_cleaner.clean(std::unique_ptr<OGRGeometry>(feature->StealGeometry()));
+                reason = cleaned.skip_reason;
+            }
+            if (!reason.empty()) {
+                skip(feature->GetFID(), reason);
+                continue;
+            }
+            if (cleaned.repaired) ++m_report.repaired;
+            store::FeatureRow& row = rows.emplace_back();
+            row.values.assign(m_plan.size(), std::monostate{});
+            for (std::size_t c = 0; c < m_plan.size(); ++c) {
+                if (m_plan[c].source_index) {
+                    row.values[c] = m_values.read(*feature, m_sources[static_cast<std::size_t>(*m_plan[c].source_index)],
+                                                  m_plan[c].field.type, m_report.features_read);
+                }
+            }
+            if (m_pos_lon >= 0 && cleaned.point_on_surface) {
+                row.values[static_cast<std::size_t>(m_pos_lon)] = cleaned.point_on_surface->first;
+                row.values[static_cast<std::size_t>(m_pos_lat)] = cleaned.point_on_surface->second;
+            }
+            row.wkb = std::move(cleaned.wkb);
+            ++m_report.imported;
+        }
+        return true;
+    }
+
+    /// Notes in the report how reading ended.
+    void finish(std::int64_t announced) {
+        const std::int64_t read = m_report.features_read;
+        if (!m_errors.failures().empty()) {
+            m_report.warnings.push_back("reading stopped early after " + std::to_string(read) +
+                                        " features: " + m_errors.failures().back());
+        } else if (announced > 0 && read < announced) {
+            m_report.warnings.push_back("the file announced " + std::to_string(announced) +
+                                        " features but " + std::to_string(read) + " could be read");
+        }
+        for (const auto& w : m_errors.warnings()) {
+            if (m_report.warnings.size() < 50) m_report.warnings.push_back(w);
+        }
+    }
+
+private:
+    static int column_of(const std::vector<ColumnPlan>& plan, const char* name) {
+        for (std::size_t i = 0; i < plan.size(); ++i) {
+            if (plan[i].core && plan[i].field.name == name) return static_cast<int>(i);
+        }
+        return -1;
+    }
+
+    void skip(GIntBig fid, const std::string& reason) {
+        ++m_report.skipped;
+        ++m_report.skipped_by_reason[reason];
+        if (m_report.skipped_examples.size() < k_max_skip_examples) {
+            m_report.skipped_examples.push_back("feature " + std::to_string(fid) + ": " + reason);
+        }
+    }
+
+    OGRLayer& m_layer;
+    const std::vector<SourceField>& m_sources;
+    const std::vector<ColumnPlan>& m_plan;
+    detail::GeometryCleaner m_cleaner;
+    ValueReader m_values;
+    ImportReport& m_report;
+    capi::GdalErrorCapture& m_errors;
+    int m_pos_lon;
+    int m_pos_lat;
+};
+
 
 }  // namespace
 
@@ -314,80 +412,52 @@ ImportReport import_file(store::Store& store, const ImportOptions& options, cons
     new_layer.source_crs = report.crs == "custom (WKT)" ? crs_choice.info.definition : report.crs;
     new_layer.encoding = encoding.encoding;
 
-    int pos_lon = -1;
-    int pos_lat = -1;
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        if (plan[i].core && plan[i].field.name == "pos_lon") pos_lon = static_cast<int>(i);
-        if (plan[i].core && plan[i].field.name == "pos_lat") pos_lat = static_cast<int>(i);
-    }
-
     const std::int64_t total = src.layer->GetFeatureCount(TRUE);
     auto writer = store.write_layer(new_layer, options.mode);
-    detail::GeometryCleaner cleaner(*family, transformer, pos_lon >= 0);
-    ValueReader values(decoder, report);
-    store::FeatureRow row;
-    gdal_errors.clear();
-    src.layer->ResetReading();
-    std::int64_t feature_no = 0;
-    auto last_progress = std::chrono::steady_clock::now();
     if (progress) progress(0, total);
-    while (true) {
-        OGRFeatureUniquePtr feature(src.layer->GetNextFeature());
-        if (!feature) break;
-        ++feature_no;
-        ++report.features_read;
-        std::string reason;
-        if (!gdal_errors.failures().empty()) {
-            reason = "unreadable record (" + gdal_errors.failures().back() + ")";
-            gdal_errors.clear();
-        }
-        detail::Cleaned cleaned;
-        if (reason.empty()) {
-            cleaned = cleaner.clean(std::unique_ptr<OGRGeometry>(feature->StealGeometry()));
-            reason = cleaned.skip_reason;
-        }
-        if (!reason.empty()) {
-            ++report.skipped;
-            ++report.skipped_by_reason[reason];
-            if (report.skipped_examples.size() < k_max_skip_examples) {
-                report.skipped_examples.push_back("feature " + std::to_string(feature->GetFID()) +
-                                                  ": " + reason);
+
+    // Two threads, as the machine has two cores: this one writes rows into the store while a
+    // producer reads, decodes and cleans the next ones (its GEOS context and GDAL error
+    // capture are its own). `report` belongs to the producer until it is joined.
+    detail::BatchChannel channel(8);
+    std::thread producer([&] {
+        try {
+            capi::GdalErrorCapture reading_errors;
+            RowProducer rows(*src.layer, sources, plan, *family, transformer, decoder, report,
+                             reading_errors);
+            bool more = true;
+            while (more) {
+                detail::Batch batch;
+                more = rows.next_batch(batch.rows, 512);
+                batch.features_read = report.features_read;
+                if (!batch.rows.empty() && !channel.push(std::move(batch))) return;
             }
-            continue;
+            rows.finish(total);
+            channel.close();
+        } catch (...) {
+            channel.fail(std::current_exception());
         }
-        if (cleaned.repaired) ++report.repaired;
-        row.values.assign(plan.size(), std::monostate{});
-        for (std::size_t c = 0; c < plan.size(); ++c) {
-            if (plan[c].source_index) {
-                row.values[c] = values.read(*feature, sources[static_cast<std::size_t>(*plan[c].source_index)],
-                                            plan[c].field.type, feature_no);
-            }
-        }
-        if (pos_lon >= 0 && cleaned.point_on_surface) {
-            row.values[static_cast<std::size_t>(pos_lon)] = cleaned.point_on_surface->first;
-            row.values[static_cast<std::size_t>(pos_lat)] = cleaned.point_on_surface->second;
-        }
-        row.wkb = std::move(cleaned.wkb);
-        writer->add(row);
-        ++report.imported;
-        if (progress && (feature_no & 1023) == 0) {
+    });
+    std::int64_t features_read = 0;
+    try {
+        auto last_progress = std::chrono::steady_clock::now();
+        while (auto batch = channel.pop()) {
+            for (const auto& row : batch->rows) writer->add(row);
+            features_read = batch->features_read;
             const auto now = std::chrono::steady_clock::now();
-            if (now - last_progress > std::chrono::milliseconds(100)) {
-                progress(feature_no, total);
+            if (progress && now - last_progress > std::chrono::milliseconds(100)) {
+                progress(features_read, total);
                 last_progress = now;
             }
         }
+    } catch (...) {
+        channel.abandon();
+        producer.join();
+        throw;
     }
-    if (!gdal_errors.failures().empty()) {
-        report.warnings.push_back("reading stopped early after " + std::to_string(feature_no) +
-                                  " features: " + gdal_errors.failures().back());
-    } else if (total > 0 && feature_no < total) {
-        report.warnings.push_back("the file announced " + std::to_string(total) + " features but " +
-                                  std::to_string(feature_no) + " could be read");
-    }
-    for (const auto& w : gdal_errors.warnings()) {
-        if (!is_noise(w) && report.warnings.size() < 50) report.warnings.push_back(w);
-    }
+    producer.join();
+    channel.rethrow_failure();
+
     if (report.imported == 0 && options.mode == store::WriteMode::replace &&
         report.features_read > 0) {
         throw Error(Errc::invalid_argument,
@@ -397,7 +467,7 @@ ImportReport import_file(store::Store& store, const ImportOptions& options, cons
                                                          : report.skipped_examples.front()) +
                         "); the layer was left as it was");
     }
-    if (progress) progress(feature_no, total);
+    if (progress) progress(report.features_read, total);
     const LayerInfo info = writer->commit();
     report.layer_feature_count = info.feature_count;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
