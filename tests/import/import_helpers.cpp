@@ -1,6 +1,7 @@
 #include "import/import_helpers.hpp"
 
 #include <sstream>
+#include <stdexcept>
 
 namespace gridmap::test {
 
@@ -33,6 +34,13 @@ std::map<std::string, std::string> database_fingerprint(const std::string& db) {
     std::map<std::string, std::string> out;
     for (const auto& l : store->layers()) out[l.name] = layer_fingerprint(*store, l.name);
     return out;
+}
+
+std::size_t field_index(const geo::LayerInfo& layer, const std::string& field) {
+    for (std::size_t i = 0; i < layer.fields.size(); ++i) {
+        if (layer.fields[i].name == field) return i;
+    }
+    throw std::runtime_error("layer " + layer.name + " has no field " + field);
 }
 
 RunResult gridmap(const std::vector<std::string>& args) {

@@ -14,18 +14,11 @@ namespace fs = std::filesystem;
 
 fs::path demo(const std::string& file) { return fs::path(GRIDMAP_SOURCE_DIR) / "data/demo" / file; }
 
-std::size_t column(const geo::LayerInfo& info, const std::string& name) {
-    for (std::size_t i = 0; i < info.fields.size(); ++i) {
-        if (info.fields[i].name == name) return i;
-    }
-    throw std::runtime_error("no field " + name);
-}
-
 std::map<std::string, std::pair<std::int64_t, std::int64_t>> cell_totals(geo::store::Store& store) {
     const auto info = *store.layer("grid_cells");
-    const auto code = column(info, "code");
-    const auto hh = column(info, "households");
-    const auto pop = column(info, "population");
+    const auto code = gridmap::test::field_index(info, "code");
+    const auto hh = gridmap::test::field_index(info, "households");
+    const auto pop = gridmap::test::field_index(info, "population");
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> out;
     store.read_features("grid_cells", {}, [&](const geo::Feature& f) {
         out[std::get<std::string>(f.values[code])] = {std::get<std::int64_t>(f.values[hh]),
@@ -65,7 +58,7 @@ TEST(Demo, ImportsAndLinksMatchTheGenerator) {
     EXPECT_EQ(households, 28288);
 
     const auto buildings = *store->layer("buildings");
-    const auto grid_code = column(buildings, "grid_code");
+    const auto grid_code = gridmap::test::field_index(buildings, "grid_code");
     int unlinked = 0;
     store->read_features("buildings", {}, [&](const geo::Feature& f) {
         if (std::holds_alternative<std::monostate>(f.values[grid_code])) ++unlinked;

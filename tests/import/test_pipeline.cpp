@@ -32,11 +32,7 @@ geo::import::ImportReport import(geo::store::Store& store, const fs::path& path,
 
 std::map<std::string, geo::Feature> features_by(geo::store::Store& store, const std::string& layer,
                                                 const std::string& field) {
-    const auto info = store.layer(layer);
-    std::size_t col = 0;
-    for (std::size_t i = 0; i < info->fields.size(); ++i) {
-        if (info->fields[i].name == field) col = i;
-    }
+    const std::size_t col = gridmap::test::field_index(*store.layer(layer), field);
     std::map<std::string, geo::Feature> out;
     store.read_features(layer, {}, [&](const geo::Feature& f) {
         out[std::get<std::string>(f.values[col])] = f;
@@ -46,11 +42,7 @@ std::map<std::string, geo::Feature> features_by(geo::store::Store& store, const 
 }
 
 std::size_t column(geo::store::Store& store, const std::string& layer, const std::string& field) {
-    const auto info = store.layer(layer);
-    for (std::size_t i = 0; i < info->fields.size(); ++i) {
-        if (info->fields[i].name == field) return i;
-    }
-    throw std::runtime_error("no field " + field);
+    return gridmap::test::field_index(*store.layer(layer), field);
 }
 
 TEST(Pipeline, InvalidPolygonsAreRepairedAndCounted) {

@@ -292,3 +292,21 @@ TEST(Survey, ReportJsonAndCliOptions) {
 }
 
 }  // namespace
+
+namespace {
+
+// On a terminal the import draws a redrawn progress bar (carriage returns), not plain lines.
+TEST(Survey, ProgressBarOnATerminal) {
+    gridmap::test::TempDir dir;
+    const std::string command = gridmap::test::gridmap_binary().string() + " import " +
+                                gridmap::test::shared_data("survey/sh_bldg_4528_zone40_cpg.shp").string() +
+                                " --layer buildings --db " + (dir / "g.sqlite").string();
+    // script(1) from util-linux runs the command on a pseudo-terminal.
+    auto r = gridmap::test::run({"/usr/bin/script", "-qec", command, "/dev/null"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("\rimporting buildings ["), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("100%"), std::string::npos);
+    EXPECT_EQ(r.out.find("importing buildings: 0%"), std::string::npos) << "plain lines on a terminal";
+}
+
+}  // namespace
