@@ -1,6 +1,9 @@
 // The SpatiaLite store: catalog, all-or-nothing writes, append/replace, reads by bbox.
+#include <fstream>
+
 #include <gtest/gtest.h>
 
+#include "capi/sqlite.hpp"
 #include "geo/error.hpp"
 #include "geo/store/store.hpp"
 #include "support/test_support.hpp"
@@ -222,6 +225,46 @@ TEST(Store, ReadersSeeTheOldLayerUntilCommitAndWritersQueue) {
     }
     writer->commit();
     EXPECT_EQ(reader->layer("stations")->feature_count, 5);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Store, RefusesSomeoneElsesDatabase) {
+    gridmap::test::TempDir dir;
+    const std::string path = (dir / "other.sqlite").string();
+    {
+        geo::capi::SpatialiteDb db(path, geo::capi::SpatialiteDb::Mode::create);
+        db.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT)");
+    }
+    try {
+        geo::store::open_store(path, true);
+        FAIL() << "opened a database that is not Gridmap's";
+    } catch (const geo::Error& e) {
+        EXPECT_EQ(e.code(), geo::Errc::invalid_argument);
+    }
+    geo::capi::SpatialiteDb db(path, geo::capi::SpatialiteDb::Mode::read_only);
+    geo::capi::Statement tables(db.get(), "SELECT count(*) FROM sqlite_master");
+    tables.step();
+    EXPECT_EQ(tables.column_int(0), 1) << "the foreign database was changed";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Store, RefusesAFileThatIsNoDatabase) {
+    gridmap::test::TempDir dir;
+    const auto path = dir / "notes.sqlite";
+    std::ofstream(path) << "these are not the pages of an SQLite database, just text long enough "
+                           "to fill the first hundred bytes that SQLite reads as its header.....";
+    try {
+        geo::store::open_store(path.string(), true);
+        FAIL();
+    } catch (const geo::Error& e) {
+        EXPECT_EQ(e.code(), geo::Errc::invalid_argument) << e.what();
+    }
 }
 
 }  // namespace

@@ -17,7 +17,9 @@ Errc category_of(int rc) {
         case SQLITE_CANTOPEN:
         case SQLITE_READONLY: return Errc::unavailable;
         case SQLITE_CONSTRAINT:
-        case SQLITE_MISMATCH: return Errc::invalid_argument;
+        case SQLITE_MISMATCH:
+        case SQLITE_NOTADB: return Errc::invalid_argument;
+        case SQLITE_CORRUPT: return Errc::unavailable;
         default: return Errc::internal;
     }
 }

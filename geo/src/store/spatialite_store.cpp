@@ -150,19 +150,30 @@ SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
     }
     m_db = std::make_unique<SpatialiteDb>(
         path, exists ? SpatialiteDb::Mode::read_write : SpatialiteDb::Mode::create);
+    bool has_catalog = false;
+    std::int64_t tables = 0;
+    try {
+        Statement catalog(m_db->get(),
+                          "SELECT 1 FROM sqlite_master WHERE type='table' AND name='gridmap_layers'");
+        has_catalog = catalog.step();
+        Statement any(m_db->get(), "SELECT count(*) FROM sqlite_master");
+        any.step();
+        tables = any.column_int(0);
+    } catch (const Error& e) {
+        throw Error(e.code(), "cannot use " + path + " as a Gridmap database (" + e.what() + ")");
+    }
+    {
+        // Never touch someone else's database (not even its journal mode), even when asked to
+        // create one.
+        if (!has_catalog && tables > 0) {
+            throw Error(Errc::invalid_argument,
+                        path + " is an SQLite database but not a Gridmap one; give another --db");
+        }
+    }
     // A large page cache keeps a big import's table and R*Tree pages in memory (128 MiB at most).
     m_db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                " PRAGMA cache_size=-131072;");
-    Statement has_catalog(m_db->get(),
-                          "SELECT 1 FROM sqlite_master WHERE type='table' AND name='gridmap_layers'");
-    if (!has_catalog.step()) {
-        Statement any(m_db->get(), "SELECT count(*) FROM sqlite_master");
-        any.step();
-        if (any.column_int(0) > 0 && !create) {
-            throw Error(Errc::invalid_argument, path + " is not a Gridmap database");
-        }
-        initialize();
-    }
+    if (!has_catalog) initialize();
 }
 
 void SpatialiteStore::initialize() {
