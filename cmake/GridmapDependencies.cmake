@@ -7,5 +7,8 @@ pkg_check_modules(GEOS REQUIRED IMPORTED_TARGET geos)
 pkg_check_modules(PROJ REQUIRED IMPORTED_TARGET proj)
 pkg_check_modules(SPATIALITE REQUIRED IMPORTED_TARGET spatialite)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
+# Debian builds cpp-httplib as a shared library (the header declares, the .so defines).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(Threads REQUIRED)

@@ -1,13 +1,18 @@
 #include "cli/commands.hpp"
 
+#include <csignal>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/progress.hpp"
+#include "http/config.hpp"
+#include "http/server.hpp"
 #include "geo/error.hpp"
 #include "geo/import/import.hpp"
 #include "geo/io/export.hpp"
@@ -180,6 +185,47 @@ int run_check(const Args& args) {
     return problems.empty() ? 0 : 1;
 }
 
+int run_serve(const Args& args) {
+    std::map<std::string, std::string> flags;
+    for (const char* key : {"db", "host", "port", "threads"}) {
+        if (auto v = args.value(key)) flags[key] = *v;
+    }
+    gridmap::http::ServerConfig config;
+    try {
+        config = gridmap::http::load_config(args.value("config"), gridmap::http::process_environment(), flags);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
+    // SIGINT and SIGTERM are taken by a thread of their own, which stops the server cleanly.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    gridmap::http::Server server(config);
+    int port = 0;
+    try {
+        port = server.bind();
+    } catch (const std::runtime_error& e) {
+        if (dynamic_cast<const geo::Error*>(&e)) throw;
+        throw geo::Error(geo::Errc::unavailable, e.what());
+    }
+    std::printf("Gridmap serves %s on http://%s:%d/ (%d worker threads; Ctrl-C stops)\n",
+                config.db.c_str(), config.host.c_str(), port, config.worker_threads());
+    std::fflush(stdout);
+    std::thread waiter([&] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        server.stop();
+    });
+    server.run();
+    // The server ended on its own: wake the waiter so that it can be joined.
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    return 0;
+}
+
 }  // namespace
 
 std::string default_db() {
@@ -222,6 +268,20 @@ const std::vector<Command>& commands() {
            {"bbox", "MINLON,MINLAT,MAXLON,MAXLAT", "only features intersecting this box"}},
           ""},
          &run_export},
+        {{"serve",
+          "Serves the layers over HTTP: OGC API - Features, vector tiles (MVT) with TileJSON, "
+          "/health, /metrics and /openapi.json.",
+          {},
+          {k_db,
+           {"config", "FILE", "JSON configuration file (keys: db, host, port, threads, max_queued_requests, "
+                              "max_body_bytes, read_timeout_s, write_timeout_s, keep_alive_max_count, "
+                              "keep_alive_timeout_s, items_default_limit, items_max_limit, access_log)"},
+           {"host", "ADDRESS", "address to listen on (default 127.0.0.1)"},
+           {"port", "PORT", "port to listen on (default 8080; 0 picks a free one)"},
+           {"threads", "N", "worker threads (default: 4 per core, at least 8)"}},
+          "Settings come from the defaults, then --config, then GRIDMAP_* environment variables\n"
+          "(GRIDMAP_PORT=9000 …), then these flags. One access-log line per request goes to stderr.\n"},
+         &run_serve},
         {{"check",
           "Checks the database: SQLite integrity, every layer's spatial index and catalog count. "
           "Exit code 1 when a problem is found.",

@@ -56,6 +56,7 @@ struct LayerInfo {
     std::string encoding;       ///< attribute encoding of the source, e.g. "GB18030"
     std::string imported_at;    ///< UTC, ISO 8601
     std::int64_t feature_count = 0;
+    std::int64_t version = 0;   ///< changes whenever the layer's features change (never repeats)
     BBox extent;                ///< EPSG:4326; empty for an empty layer
     std::vector<Field> fields;  ///< attribute columns in table order (fid and geometry excluded)
 };

@@ -1,5 +1,6 @@
 #include "geo/io/export.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <ogr_api.h>
@@ -117,6 +118,67 @@ void write_csv(store::Store& store, const std::string& layer, const store::Featu
         out << ',' << csv_escape(wkt) << "\r\n";
         return true;
     });
+}
+
+namespace {
+
+constexpr double k_earth_radius_m = 6378137.0;
+
+// Projects every coordinate of an OGR geometry to Web Mercator in place.
+struct ToMercator final : public OGRCoordinateTransformation {
+    OGRSpatialReference* GetSourceCS() override { return nullptr; }
+    OGRSpatialReference* GetTargetCS() override { return nullptr; }
+    OGRCoordinateTransformation* Clone() const override { return new ToMercator(*this); }
+    OGRCoordinateTransformation* GetInverse() const override { return nullptr; }
+    int Transform(int n, double* x, double* y, double*, double*, int* ok) override {
+        for (int i = 0; i < n; ++i) {
+            const double lat = std::clamp(y[i], -85.0511287798, 85.0511287798);
+            x[i] = k_earth_radius_m * x[i] * M_PI / 180.0;
+            y[i] = k_earth_radius_m * std::log(std::tan(M_PI / 4.0 + lat * M_PI / 360.0));
+            if (ok) ok[i] = TRUE;
+        }
+        return TRUE;
+    }
+};
+
+nlohmann::json geometry_json(const std::vector<unsigned char>& wkb, OutputCrs crs) {
+    auto g = from_wkb(wkb);
+    if (!g) return nullptr;
+    int precision = 7;
+    if (crs == OutputCrs::epsg4326 || crs == OutputCrs::epsg4490) g->swapXY();
+    if (crs == OutputCrs::epsg3857) {
+        ToMercator to_mercator;
+        g->transform(&to_mercator);
+        precision = 2;
+    }
+    const std::string option = "COORDINATE_PRECISION=" + std::to_string(precision);
+    const char* options[] = {option.c_str(), nullptr};
+    char* text = OGR_G_ExportToJsonEx(OGRGeometry::ToHandle(g.get()), const_cast<char**>(options));
+    if (!text) return nullptr;
+    nlohmann::json out = nlohmann::json::parse(text, nullptr, false);
+    CPLFree(text);
+    return out.is_discarded() ? nlohmann::json(nullptr) : out;
+}
+
+}  // namespace
+
+void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept {
+    lon = x / k_earth_radius_m * 180.0 / M_PI;
+    lat = (2.0 * std::atan(std::exp(y / k_earth_radius_m)) - M_PI / 2.0) * 180.0 / M_PI;
+}
+
+nlohmann::ordered_json feature_json(const LayerInfo& layer, const Feature& feature, OutputCrs crs,
+                                    const std::vector<std::string>& properties) {
+    nlohmann::ordered_json props = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < layer.fields.size() && i < feature.values.size(); ++i) {
+        const auto& name = layer.fields[i].name;
+        if (!properties.empty() && std::find(properties.begin(), properties.end(), name) == properties.end()) {
+            continue;
+        }
+        props[name] = value_json(feature.values[i]);
+    }
+    return {{"type", "Feature"}, {"id", feature.fid}, {"properties", props},
+            {"geometry", geometry_json(feature.wkb, crs)}};
 }
 
 nlohmann::json layer_json(const LayerInfo& info) {

@@ -8,6 +8,7 @@
 
 #include "capi/geos.hpp"
 #include "geo/error.hpp"
+#include "store/versions.hpp"
 
 namespace geo::store::detail {
 
@@ -105,6 +106,7 @@ void refresh_grid_links(capi::SpatialiteDb& db) {
         update_cell.bind(1, cell.households).bind(2, cell.population).bind(3, cell.fid);
         update_cell.run();
     }
+    mark_changed(db, {"buildings", "grid_cells"});
 }
 
 }  // namespace geo::store::detail

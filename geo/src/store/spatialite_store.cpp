@@ -2,6 +2,7 @@
 // (fid INTEGER PRIMARY KEY, attribute columns, geom) with an R*Tree index; the catalog
 // lives in gridmap_layers and gridmap_fields. Every write happens inside one
 // transaction, which is what makes imports all-or-nothing across crashes and kill -9.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +15,9 @@
 #include "geo/store/store.hpp"
 #include "store/links.hpp"
 #include "store/rtree_bulk.hpp"
+#include "store/sql_filter.hpp"
+#include "store/versions.hpp"
+#include "geo/query/cql2.hpp"
 
 namespace geo::store {
 
@@ -126,9 +130,11 @@ public:
 
     std::vector<LayerInfo> layers() override;
     std::optional<LayerInfo> layer(std::string_view name) override;
+    std::map<std::string, std::int64_t> layer_versions() override;
     std::unique_ptr<LayerWriter> write_layer(const NewLayer& layer, WriteMode mode) override;
     void read_features(std::string_view layer, const FeatureQuery& query,
                        const std::function<bool(const Feature&)>& visit) override;
+    std::int64_t count_features(std::string_view layer, const FeatureQuery& query) override;
     void drop_layer(std::string_view layer) override;
     std::vector<std::string> check() override;
 
@@ -193,7 +199,8 @@ void SpatialiteStore::initialize() {
             "CREATE TABLE gridmap_layers ("
             " name TEXT PRIMARY KEY, title TEXT NOT NULL, geometry_type TEXT NOT NULL,"
             " source_file TEXT, source_crs TEXT, encoding TEXT, imported_at TEXT,"
-            " feature_count INTEGER NOT NULL, minx REAL, miny REAL, maxx REAL, maxy REAL);"
+            " feature_count INTEGER NOT NULL, minx REAL, miny REAL, maxx REAL, maxy REAL,"
+            " version INTEGER NOT NULL DEFAULT 0);"
             "CREATE TABLE gridmap_fields ("
             " layer TEXT NOT NULL REFERENCES gridmap_layers(name) ON DELETE CASCADE,"
             " ord INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, source_name TEXT,"
@@ -222,7 +229,7 @@ std::vector<LayerInfo> SpatialiteStore::layers() {
 std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
     Statement st(m_db->get(),
                  "SELECT name, title, geometry_type, source_file, source_crs, encoding,"
-                 " imported_at, feature_count, minx, miny, maxx, maxy"
+                 " imported_at, feature_count, minx, miny, maxx, maxy, version"
                  " FROM gridmap_layers WHERE name = ?");
     st.bind(1, name);
     if (!st.step()) return std::nullopt;
@@ -235,6 +242,7 @@ std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
     info.encoding = st.column_text(5);
     info.imported_at = st.column_text(6);
     info.feature_count = st.column_int(7);
+    info.version = st.column_int(12);
     if (!st.is_null(8)) {
         info.extent.extend(st.column_double(8), st.column_double(9));
         info.extent.extend(st.column_double(10), st.column_double(11));
@@ -247,6 +255,13 @@ std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
             {fields.column_text(0), field_type_from(fields.column_text(1)), fields.column_text(2)});
     }
     return info;
+}
+
+std::map<std::string, std::int64_t> SpatialiteStore::layer_versions() {
+    std::map<std::string, std::int64_t> out;
+    Statement st(m_db->get(), "SELECT name, version FROM gridmap_layers");
+    while (st.step()) out[st.column_text(0)] = st.column_int(1);
+    return out;
 }
 
 std::unique_ptr<LayerWriter> SpatialiteStore::write_layer(const NewLayer& layer, WriteMode mode) {
@@ -317,6 +332,7 @@ void SpatialiteStore::write_catalog(const NewLayer& layer, const std::vector<Fie
         }
     }
     put.run();
+    detail::mark_changed(*m_db, {layer.name});
     Statement clear(m_db->get(), "DELETE FROM gridmap_fields WHERE layer = ?");
     clear.bind(1, std::string_view(layer.name));
     clear.run();
@@ -332,26 +348,57 @@ void SpatialiteStore::write_catalog(const NewLayer& layer, const std::vector<Fie
     }
 }
 
+// The WHERE clause of a query with its bound values; unknown fields are the caller's mistake.
+std::string where_clause(const LayerInfo& info, const FeatureQuery& query, std::vector<Value>& params) {
+    std::vector<std::string> terms;
+    if (query.bbox) {
+        terms.push_back("fid IN (SELECT pkid FROM " + quote_identifier("idx_" + info.name + "_geom") +
+                        " WHERE xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?)");
+        for (double v : {query.bbox->maxx, query.bbox->minx, query.bbox->maxy, query.bbox->miny}) {
+            params.emplace_back(v);
+        }
+        if (query.bbox_exact) {
+            terms.push_back("Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))");
+            for (double v : {query.bbox->minx, query.bbox->miny, query.bbox->maxx, query.bbox->maxy}) {
+                params.emplace_back(v);
+            }
+        }
+    }
+    if (query.fid) {
+        terms.push_back("fid = ?");
+        params.emplace_back(*query.fid);
+    }
+    for (const auto& [field, value] : query.equals) {
+        const bool known = std::any_of(info.fields.begin(), info.fields.end(),
+                                       [&](const Field& f) { return f.name == field; });
+        if (!known) {
+            throw Error(Errc::invalid_argument, "layer " + info.name + " has no field \"" + field + "\"");
+        }
+        terms.push_back(quote_identifier(field) + " = ?");
+        params.emplace_back(value);
+    }
+    if (query.filter) {
+        // The filter numbers its placeholders (?N) by position in params, so it comes last.
+        terms.push_back("(" + detail::to_sqlite_where(*query.filter, info.name, info.fields, params) + ")");
+    }
+    std::string sql;
+    for (const auto& t : terms) sql += (sql.empty() ? " WHERE " : " AND ") + t;
+    return sql;
+}
+
 void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQuery& query,
                                     const std::function<bool(const Feature&)>& visit) {
     auto info = layer(layer_name);
     if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
-    const std::string q = quote_identifier(info->name);
     std::string sql = "SELECT fid";
     for (const auto& f : info->fields) sql += ", " + quote_identifier(f.name);
-    sql += ", AsBinary(geom) FROM " + q;
-    if (query.bbox) {
-        sql += " WHERE fid IN (SELECT pkid FROM " + quote_identifier("idx_" + info->name + "_geom") +
-               " WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)"
-               " AND Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))";
-    }
-    sql += " ORDER BY fid LIMIT ?5 OFFSET ?6";
+    std::vector<Value> params;
+    sql += ", AsBinary(geom) FROM " + quote_identifier(info->name) + where_clause(*info, query, params) +
+           " ORDER BY fid LIMIT ? OFFSET ?";
+    params.emplace_back(query.limit);
+    params.emplace_back(query.offset);
     Statement st(m_db->get(), sql);
-    if (query.bbox) {
-        st.bind(1, query.bbox->minx).bind(2, query.bbox->miny);
-        st.bind(3, query.bbox->maxx).bind(4, query.bbox->maxy);
-    }
-    st.bind(5, query.limit).bind(6, query.offset);
+    for (std::size_t i = 0; i < params.size(); ++i) bind_value(st, static_cast<int>(i + 1), params[i]);
     const int n = static_cast<int>(info->fields.size());
     Feature feature;
     while (st.step()) {
@@ -362,6 +409,17 @@ void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQu
         feature.wkb.assign(blob.begin(), blob.end());
         if (!visit(feature)) break;
     }
+}
+
+std::int64_t SpatialiteStore::count_features(std::string_view layer_name, const FeatureQuery& query) {
+    auto info = layer(layer_name);
+    if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
+    std::vector<Value> params;
+    Statement st(m_db->get(), "SELECT count(*) FROM " + quote_identifier(info->name) +
+                                  where_clause(*info, query, params));
+    for (std::size_t i = 0; i < params.size(); ++i) bind_value(st, static_cast<int>(i + 1), params[i]);
+    st.step();
+    return st.column_int(0);
 }
 
 void SpatialiteStore::drop_layer(std::string_view name) {

@@ -26,4 +26,16 @@ nlohmann::json layer_json(const LayerInfo& info);
 /// A geometry as a GeoJSON object from 2D WKB; null JSON when the WKB cannot be read.
 nlohmann::json wkb_to_geojson(const std::vector<unsigned char>& wkb);
 
+/// How coordinates are written: the stored lon/lat, lat/lon (EPSG:4326 and 4490 axis order, as
+/// OGC API – Features Part 2 requires for those CRS), or Web Mercator metres (EPSG:3857).
+enum class OutputCrs { crs84, epsg4326, epsg4490, epsg3857 };
+
+/// A feature as a GeoJSON Feature object. `properties`: the fields to include (all when
+/// empty); names not in the layer are ignored.
+nlohmann::ordered_json feature_json(const LayerInfo& layer, const Feature& feature, OutputCrs crs,
+                                    const std::vector<std::string>& properties = {});
+
+/// EPSG:3857 metres → EPSG:4326 lon/lat.
+void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept;
+
 }  // namespace geo::io

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +10,10 @@
 #include <vector>
 
 #include "geo/types.hpp"
+
+namespace geo::query {
+struct Expr;
+}
 
 namespace geo::store {
 
@@ -49,9 +54,16 @@ public:
     virtual LayerInfo commit() = 0;
 };
 
-/// Which features to read.
+/// Which features to read. All conditions must hold.
 struct FeatureQuery {
-    std::optional<BBox> bbox;  ///< EPSG:4326; features whose box intersects it
+    std::optional<BBox> bbox;  ///< EPSG:4326; features whose geometry intersects it
+    /// false: features whose bounding box meets `bbox` (no exact test; for tiles, which clip).
+    bool bbox_exact = true;
+    std::optional<std::int64_t> fid;  ///< just this feature
+    /// field = value conditions; text values compare with the column's type (SQLite affinity).
+    std::vector<std::pair<std::string, std::string>> equals;
+    /// A CQL2 filter (parsed; see geo/query/cql2.hpp); its properties must be fields of the layer.
+    std::shared_ptr<const query::Expr> filter;
     std::int64_t limit = -1;   ///< −1: no limit
     std::int64_t offset = 0;
 };
@@ -66,6 +78,8 @@ public:
     virtual std::vector<LayerInfo> layers() = 0;
     /// The layer named `name`, or nullopt.
     virtual std::optional<LayerInfo> layer(std::string_view name) = 0;
+    /// Each layer's version (LayerInfo::version), cheaply: for validating caches per request.
+    virtual std::map<std::string, std::int64_t> layer_versions() = 0;
 
     /// Starts writing a layer. Throws geo::Error: invalid_argument for a bad name or schema,
     /// conflict when `append` meets a layer of another geometry type or another writer
@@ -76,6 +90,9 @@ public:
     /// Throws geo::Error (not_found) for an unknown layer.
     virtual void read_features(std::string_view layer, const FeatureQuery& query,
                                const std::function<bool(const Feature&)>& visit) = 0;
+
+    /// How many features match `query` (limit and offset ignored).
+    virtual std::int64_t count_features(std::string_view layer, const FeatureQuery& query) = 0;
 
     /// Deletes a layer. Throws geo::Error (not_found) when it does not exist.
     virtual void drop_layer(std::string_view layer) = 0;

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "geo/store/store.hpp"
+#include "geo/tiles/tile.hpp"
+
+namespace geo::tiles {
+
+/// The zoom levels at which a layer is served as tiles: below `min` a district-wide overview
+/// would read every feature for nothing visible.
+struct ZoomRange {
+    int min = 0;
+    int max = 22;
+};
+
+ZoomRange zoom_range(const LayerInfo& layer) noexcept;
+
+/// Builds the MVT tile `t` of `layers` (each must exist and be served at t.z) from the store:
+/// features whose box meets the tile plus its buffer, encoded by encode_mvt. Empty string when
+/// nothing is drawn. Throws geo::Error (not_found) for an unknown layer, (invalid_argument) for
+/// a zoom outside a layer's range.
+std::string render_mvt(store::Store& store, const std::vector<std::string>& layers, const TileId& t,
+                       const MvtOptions& options = {});
+
+}  // namespace geo::tiles

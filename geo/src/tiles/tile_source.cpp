@@ -1,0 +1,49 @@
+#include "geo/tiles/tile_source.hpp"
+
+#include "geo/error.hpp"
+
+namespace geo::tiles {
+
+ZoomRange zoom_range(const LayerInfo& layer) noexcept {
+    // Cells and circles are few and large: seen from a district overview. Buildings, roads and
+    // points are many and small: from neighbourhood zoom on.
+    if (layer.name == "grid_cells" || layer.name == "service_circles") return {8, 22};
+    return {10, 22};
+}
+
+std::string render_mvt(store::Store& store, const std::vector<std::string>& layers, const TileId& t,
+                       const MvtOptions& options) {
+    if (!is_valid(t)) {
+        throw Error(Errc::invalid_argument, "tile " + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
+                                                std::to_string(t.y) + " does not exist: x and y must be below 2^z");
+    }
+    // The query box is the tile grown by the buffer, in lon/lat.
+    const BBox tile = bounds_wgs84(t);
+    const double margin = static_cast<double>(options.buffer) / static_cast<double>(options.extent);
+    const double dx = (tile.maxx - tile.minx) * margin;
+    const double dy = (tile.maxy - tile.miny) * margin;
+    store::FeatureQuery query;
+    query.bbox = BBox{tile.minx - dx, tile.miny - dy, tile.maxx + dx, tile.maxy + dy};
+    query.bbox_exact = false;
+
+    std::vector<MvtLayerInput> inputs;
+    for (const auto& name : layers) {
+        auto info = store.layer(name);
+        if (!info) throw Error(Errc::not_found, "no layer named \"" + name + "\"");
+        const ZoomRange range = zoom_range(*info);
+        if (t.z < range.min || t.z > range.max) {
+            throw Error(Errc::invalid_argument, "layer " + name + " is served at zoom " +
+                                                    std::to_string(range.min) + " to " +
+                                                    std::to_string(range.max) + ", not " + std::to_string(t.z));
+        }
+        MvtLayerInput input{info->name, info->fields, {}};
+        store.read_features(name, query, [&](const Feature& f) {
+            input.features.push_back(f);
+            return true;
+        });
+        inputs.push_back(std::move(input));
+    }
+    return encode_mvt(t, inputs, options);
+}
+
+}  // namespace geo::tiles

@@ -1,0 +1,162 @@
+#include "http/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace gridmap::http {
+
+namespace {
+
+// One entry per key: how to set it from JSON and from text (environment, flags).
+struct Key {
+    const char* name;
+    std::function<void(ServerConfig&, const nlohmann::json&)> from_json;
+    std::function<void(ServerConfig&, const std::string&)> from_text;
+};
+
+long long parse_integer(const std::string& key, const std::string& text, long long min, long long max) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+        v = std::stoll(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || v < min || v > max) {
+        throw std::invalid_argument(key + " must be a whole number from " + std::to_string(min) +
+                                    " to " + std::to_string(max) + ", not \"" + text + "\"");
+    }
+    return v;
+}
+
+template <typename T>
+Key integer_key(const char* name, T ServerConfig::*member, long long min, long long max) {
+    return {name,
+            [=](ServerConfig& c, const nlohmann::json& j) {
+                if (!j.is_number_integer()) throw std::invalid_argument(std::string(name) + " must be a whole number");
+                c.*member = static_cast<T>(parse_integer(name, std::to_string(j.get<long long>()), min, max));
+            },
+            [=](ServerConfig& c, const std::string& s) {
+                c.*member = static_cast<T>(parse_integer(name, s, min, max));
+            }};
+}
+
+Key text_key(const char* name, std::string ServerConfig::*member) {
+    return {name,
+            [=](ServerConfig& c, const nlohmann::json& j) {
+                if (!j.is_string() || j.get<std::string>().empty()) {
+                    throw std::invalid_argument(std::string(name) + " must be a non-empty string");
+                }
+                c.*member = j.get<std::string>();
+            },
+            [=](ServerConfig& c, const std::string& s) {
+                if (s.empty()) throw std::invalid_argument(std::string(name) + " must not be empty");
+                c.*member = s;
+            }};
+}
+
+Key bool_key(const char* name, bool ServerConfig::*member) {
+    return {name,
+            [=](ServerConfig& c, const nlohmann::json& j) {
+                if (!j.is_boolean()) throw std::invalid_argument(std::string(name) + " must be true or false");
+                c.*member = j.get<bool>();
+            },
+            [=](ServerConfig& c, const std::string& s) {
+                if (s == "true" || s == "1") c.*member = true;
+                else if (s == "false" || s == "0") c.*member = false;
+                else throw std::invalid_argument(std::string(name) + " must be true or false, not \"" + s + "\"");
+            }};
+}
+
+const std::vector<Key>& keys() {
+    static const std::vector<Key> all = {
+        text_key("db", &ServerConfig::db),
+        text_key("host", &ServerConfig::host),
+        integer_key("port", &ServerConfig::port, 0, 65535),
+        integer_key("threads", &ServerConfig::threads, 0, 256),
+        integer_key("max_queued_requests", &ServerConfig::max_queued_requests, 1, 100000),
+        integer_key("max_body_bytes", &ServerConfig::max_body_bytes, 1024, 1LL << 31),
+        integer_key("read_timeout_s", &ServerConfig::read_timeout_s, 1, 300),
+        integer_key("write_timeout_s", &ServerConfig::write_timeout_s, 1, 300),
+        integer_key("keep_alive_max_count", &ServerConfig::keep_alive_max_count, 1, 100000),
+        integer_key("keep_alive_timeout_s", &ServerConfig::keep_alive_timeout_s, 1, 300),
+        integer_key("cache_bytes", &ServerConfig::cache_bytes, 0, 1LL << 40),
+        integer_key("items_default_limit", &ServerConfig::items_default_limit, 1, 100000),
+        integer_key("items_max_limit", &ServerConfig::items_max_limit, 1, 1000000),
+        bool_key("access_log", &ServerConfig::access_log),
+    };
+    return all;
+}
+
+const Key* find_key(const std::string& name) {
+    for (const auto& k : keys()) {
+        if (name == k.name) return &k;
+    }
+    return nullptr;
+}
+
+std::string env_name(const std::string& key) {
+    std::string out = "GRIDMAP_";
+    for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+}  // namespace
+
+int ServerConfig::worker_threads() const {
+    if (threads > 0) return threads;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::max(8, 4 * cores);
+}
+
+ServerConfig load_config(const std::optional<std::string>& file,
+                         const std::map<std::string, std::string>& environment,
+                         const std::map<std::string, std::string>& overrides) {
+    ServerConfig config;
+    if (file) {
+        std::ifstream in(*file);
+        if (!in) throw std::invalid_argument("cannot read the configuration file " + *file);
+        const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            throw std::invalid_argument(*file + " is not a JSON object");
+        }
+        for (const auto& [name, value] : j.items()) {
+            const Key* key = find_key(name);
+            if (!key) throw std::invalid_argument(*file + ": unknown key \"" + name + "\"");
+            key->from_json(config, value);
+        }
+    }
+    for (const auto& key : keys()) {
+        auto it = environment.find(env_name(key.name));
+        if (it != environment.end()) key.from_text(config, it->second);
+    }
+    for (const auto& [name, value] : overrides) {
+        const Key* key = find_key(name);
+        if (!key) throw std::invalid_argument("unknown setting \"" + name + "\"");
+        key->from_text(config, value);
+    }
+    if (config.items_default_limit > config.items_max_limit) {
+        throw std::invalid_argument("items_default_limit must not exceed items_max_limit");
+    }
+    return config;
+}
+
+std::map<std::string, std::string> process_environment() {
+    std::map<std::string, std::string> out;
+    for (char** e = environ; e && *e; ++e) {
+        const std::string entry = *e;
+        const auto eq = entry.find('=');
+        if (eq != std::string::npos && entry.starts_with("GRIDMAP_")) out[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    return out;
+}
+
+}  // namespace gridmap::http

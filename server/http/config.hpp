@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace gridmap::http {
+
+/// Everything the server can be told. Defaults suit one district on a small machine; every
+/// limit is explicit because cpp-httplib's own defaults are unsafe for a public server.
+struct ServerConfig {
+    std::string db = "gridmap.sqlite";
+    std::string host = "127.0.0.1";
+    int port = 8080;                     ///< 0: any free port
+    int threads = 0;                     ///< worker threads; 0: 4 per core, at least 8
+    std::size_t max_queued_requests = 512;  ///< connections waiting for a worker; the accept loop waits beyond
+    std::size_t max_body_bytes = 1 << 20;
+    int read_timeout_s = 5;
+    int write_timeout_s = 10;
+    int keep_alive_max_count = 100;
+    int keep_alive_timeout_s = 5;
+    std::size_t cache_bytes = 256u << 20;  ///< tile cache budget
+    int items_default_limit = 100;
+    int items_max_limit = 10000;
+    bool access_log = true;
+
+    int worker_threads() const;
+};
+
+/// Reads the configuration: defaults, then the JSON file (unknown keys and wrong types are
+/// errors), then GRIDMAP_* environment variables (GRIDMAP_DB, GRIDMAP_PORT, … one per key,
+/// upper-cased), then `overrides` (from command-line flags, same key names).
+/// Throws std::invalid_argument with a message naming the key.
+ServerConfig load_config(const std::optional<std::string>& file,
+                         const std::map<std::string, std::string>& environment,
+                         const std::map<std::string, std::string>& overrides);
+
+/// The GRIDMAP_* variables of this process's environment.
+std::map<std::string, std::string> process_environment();
+
+}  // namespace gridmap::http

@@ -1,0 +1,245 @@
+// OGC API – Features, Part 1 (Core, GeoJSON) and Part 2 (CRS by reference).
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "geo/error.hpp"
+#include "geo/io/export.hpp"
+#include "geo/query/cql2.hpp"
+#include "http/params.hpp"
+#include "http/server.hpp"
+
+namespace gridmap::http {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+constexpr const char* k_geojson = "application/geo+json";
+constexpr const char* k_json = "application/json";
+
+// Parameters of /items that are not attribute filters.
+const std::set<std::string> k_item_params = {"bbox", "bbox-crs", "limit", "offset", "properties",
+                                             "crs", "f", "filter", "filter-lang", "filter-crs"};
+
+ordered_json link(const std::string& href, const std::string& rel, const std::string& type,
+                  const std::string& title = "") {
+    ordered_json l = {{"href", href}, {"rel", rel}, {"type", type}};
+    if (!title.empty()) l["title"] = title;
+    return l;
+}
+
+std::string url_encode(const std::string& s) {
+    std::string out;
+    static const char* hex = "0123456789ABCDEF";
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+geo::LayerInfo require_layer(Server& server, const std::string& id) {
+    auto info = server.store().layer(id);
+    if (!info) throw geo::Error(geo::Errc::not_found, "no collection named \"" + id + "\"");
+    return *info;
+}
+
+ordered_json collection_json(const geo::LayerInfo& info, const std::string& base) {
+    const std::string self = base + "/collections/" + info.name;
+    ordered_json c = {
+        {"id", info.name},
+        {"title", info.title},
+        {"description", info.title + " (" + info.geometry_type + ", " + std::to_string(info.feature_count) +
+                            " features; source " + info.source_file + ", " + info.source_crs + ")"},
+        {"itemType", "feature"},
+        {"crs", supported_crs_uris()},
+        {"storageCrs", crs_uri(geo::io::OutputCrs::crs84)},
+    };
+    if (!info.extent.empty()) {
+        c["extent"] = {{"spatial",
+                        {{"bbox", {{info.extent.minx, info.extent.miny, info.extent.maxx, info.extent.maxy}}},
+                         {"crs", crs_uri(geo::io::OutputCrs::crs84)}}}};
+    }
+    c["links"] = {link(self, "self", k_json, info.title),
+                  link(self + "/items", "items", k_geojson, "features"),
+                  link(base + "/tiles/" + info.name + ".json", "tiles", k_json, "TileJSON")};
+    return c;
+}
+
+void landing(Server&, RequestContext& ctx) {
+    const std::string& b = ctx.base_url;
+    ordered_json body = {
+        {"title", "Gridmap"},
+        {"description", "Community grid management layers: buildings, grid cells, service stations, roads."},
+        {"links",
+         {link(b + "/", "self", k_json, "this document"),
+          link(b + "/openapi.json", "service-desc", "application/vnd.oai.openapi+json;version=3.0", "the API definition"),
+          link(b + "/conformance", "conformance", k_json, "conformance classes"),
+          link(b + "/collections", "data", k_json, "collections")}},
+    };
+    ctx.res.set_content(body.dump(), k_json);
+}
+
+void conformance(Server&, RequestContext& ctx) {
+    ordered_json body = {{"conformsTo",
+                          {"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+                           "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+                           "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+                           "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                           "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                           "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+                           "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+                           "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"}}};
+    ctx.res.set_content(body.dump(), k_json);
+}
+
+void collections(Server& server, RequestContext& ctx) {
+    ordered_json list = ordered_json::array();
+    for (const auto& info : server.store().layers()) list.push_back(collection_json(info, ctx.base_url));
+    ordered_json body = {{"links", {link(ctx.base_url + "/collections", "self", k_json)}},
+                         {"collections", list}};
+    ctx.res.set_content(body.dump(), k_json);
+}
+
+void collection(Server& server, RequestContext& ctx) {
+    const auto info = require_layer(server, ctx.req.matches[1]);
+    ctx.res.set_content(collection_json(info, ctx.base_url).dump(), k_json);
+}
+
+geo::io::OutputCrs output_crs(RequestContext& ctx) {
+    const auto crs = ctx.req.has_param("crs") ? parse_crs("crs", ctx.req.get_param_value("crs"))
+                                              : geo::io::OutputCrs::crs84;
+    ctx.res.set_header("Content-Crs", "<" + crs_uri(crs) + ">");
+    return crs;
+}
+
+void items(Server& server, RequestContext& ctx) {
+    const auto info = require_layer(server, ctx.req.matches[1]);
+    const auto& config = server.config();
+    geo::store::FeatureQuery query;
+    query.limit = ctx.req.has_param("limit")
+                      ? parse_int("limit", ctx.req.get_param_value("limit"), 1, config.items_max_limit)
+                      : config.items_default_limit;
+    query.offset = ctx.req.has_param("offset")
+                       ? parse_int("offset", ctx.req.get_param_value("offset"), 0, 1LL << 40)
+                       : 0;
+    if (ctx.req.has_param("bbox")) {
+        const auto bbox_crs = ctx.req.has_param("bbox-crs")
+                                  ? parse_crs("bbox-crs", ctx.req.get_param_value("bbox-crs"))
+                                  : geo::io::OutputCrs::crs84;
+        query.bbox = parse_bbox(ctx.req.get_param_value("bbox"), bbox_crs);
+    } else if (ctx.req.has_param("bbox-crs")) {
+        throw geo::Error(geo::Errc::invalid_argument, "bbox-crs is given without bbox");
+    }
+    std::vector<std::string> properties;
+    if (ctx.req.has_param("properties")) {
+        properties = split_list(ctx.req.get_param_value("properties"));
+        for (const auto& p : properties) {
+            const bool known = std::any_of(info.fields.begin(), info.fields.end(),
+                                           [&](const geo::Field& f) { return f.name == p; });
+            if (!known) {
+                throw geo::Error(geo::Errc::invalid_argument, "properties: collection " + info.name +
+                                                                  " has no property \"" + p + "\"");
+            }
+        }
+    }
+    for (const auto& [name, value] : ctx.req.params) {
+        if (k_item_params.contains(name)) continue;
+        const bool known = std::any_of(info.fields.begin(), info.fields.end(),
+                                       [&](const geo::Field& f) { return f.name == name; });
+        if (!known) {
+            throw geo::Error(geo::Errc::invalid_argument,
+                             "unknown parameter \"" + name + "\": not a query parameter and not a property of " +
+                                 info.name);
+        }
+        query.equals.emplace_back(name, value);
+    }
+    if (ctx.req.has_param("filter")) {
+        const std::string lang = ctx.req.has_param("filter-lang") ? ctx.req.get_param_value("filter-lang") : "cql2-text";
+        if (lang != "cql2-text") {
+            throw geo::Error(geo::Errc::invalid_argument, "filter-lang: only cql2-text is supported, not \"" + lang + "\"");
+        }
+        if (ctx.req.has_param("filter-crs") &&
+            parse_crs("filter-crs", ctx.req.get_param_value("filter-crs")) != geo::io::OutputCrs::crs84) {
+            throw geo::Error(geo::Errc::invalid_argument, "filter-crs: filters are in CRS84 (lon, lat)");
+        }
+        query.filter = std::make_shared<const geo::query::Expr>(geo::query::parse_cql2_text(ctx.req.get_param_value("filter")));
+    }
+    const auto crs = output_crs(ctx);
+
+    const std::int64_t matched = server.store().count_features(info.name, query);
+    ordered_json features = ordered_json::array();
+    server.store().read_features(info.name, query, [&](const geo::Feature& f) {
+        features.push_back(geo::io::feature_json(info, f, crs, properties));
+        return true;
+    });
+    const auto returned = static_cast<std::int64_t>(features.size());
+
+    // Links keep every parameter but offset.
+    std::string kept;
+    for (const auto& [name, value] : ctx.req.params) {
+        if (name == "offset") continue;
+        kept += (kept.empty() ? "" : "&") + url_encode(name) + "=" + url_encode(value);
+    }
+    const std::string items_url = ctx.base_url + "/collections/" + info.name + "/items";
+    auto page = [&](std::int64_t offset) {
+        return items_url + "?" + kept + (kept.empty() ? "" : "&") + "offset=" + std::to_string(offset);
+    };
+    ordered_json links = ordered_json::array();
+    links.push_back(link(page(query.offset), "self", k_geojson, "this page"));
+    if (query.offset + returned < matched) links.push_back(link(page(query.offset + query.limit), "next", k_geojson, "next page"));
+    if (query.offset > 0) {
+        links.push_back(link(page(std::max<std::int64_t>(0, query.offset - query.limit)), "prev", k_geojson, "previous page"));
+    }
+    links.push_back(link(ctx.base_url + "/collections/" + info.name, "collection", k_json, info.title));
+
+    ordered_json body = {{"type", "FeatureCollection"},
+                         {"numberMatched", matched},
+                         {"numberReturned", returned},
+                         {"links", links},
+                         {"features", std::move(features)}};
+    ctx.res.set_content(body.dump(), k_geojson);
+}
+
+void item(Server& server, RequestContext& ctx) {
+    const auto info = require_layer(server, ctx.req.matches[1]);
+    geo::store::FeatureQuery query;
+    query.fid = parse_int("featureId", ctx.req.matches[2], 0, INT64_MAX);
+    const auto crs = output_crs(ctx);
+    std::optional<ordered_json> found;
+    server.store().read_features(info.name, query, [&](const geo::Feature& f) {
+        found = geo::io::feature_json(info, f, crs);
+        return false;
+    });
+    if (!found) {
+        throw geo::Error(geo::Errc::not_found, "collection " + info.name + " has no feature " +
+                                                   std::string(ctx.req.matches[2]));
+    }
+    const std::string self = ctx.base_url + "/collections/" + info.name + "/items/" + std::string(ctx.req.matches[2]);
+    (*found)["links"] = {link(self, "self", k_geojson), link(ctx.base_url + "/collections/" + info.name, "collection", k_json)};
+    ctx.res.set_content(found->dump(), k_geojson);
+}
+
+}  // namespace
+
+void register_feature_routes(Server& server) {
+    server.get("/", R"(/)", [&server](RequestContext& ctx) { landing(server, ctx); });
+    server.get("/conformance", R"(/conformance)", [&server](RequestContext& ctx) { conformance(server, ctx); });
+    server.get("/collections", R"(/collections)", [&server](RequestContext& ctx) { collections(server, ctx); });
+    server.get("/collections/{id}", R"(/collections/([^/]+))",
+               [&server](RequestContext& ctx) { collection(server, ctx); });
+    server.get("/collections/{id}/items", R"(/collections/([^/]+)/items)",
+               [&server](RequestContext& ctx) { items(server, ctx); });
+    server.get("/collections/{id}/items/{featureId}", R"(/collections/([^/]+)/items/([^/]+))",
+               [&server](RequestContext& ctx) { item(server, ctx); });
+}
+
+}  // namespace gridmap::http

@@ -1,0 +1,115 @@
+// Health, metrics and the OpenAPI description of every route.
+#include <nlohmann/json.hpp>
+
+#include "http/params.hpp"
+#include "http/server.hpp"
+
+namespace gridmap::http {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json param(const std::string& name, const std::string& in, const std::string& description,
+                   ordered_json schema, bool required = false) {
+    return {{"name", name}, {"in", in}, {"description", description}, {"required", required}, {"schema", schema}};
+}
+
+ordered_json problem_response(const std::string& description) {
+    return {{"description", description},
+            {"content", {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+}
+
+ordered_json json_response(const std::string& description, const std::string& type = "application/json") {
+    return {{"description", description}, {"content", {{type, {{"schema", {{"type", "object"}}}}}}}};
+}
+
+ordered_json operation(const std::string& summary, ordered_json parameters, ordered_json responses) {
+    return {{"get", {{"summary", summary}, {"parameters", parameters}, {"responses", responses}}}};
+}
+
+ordered_json openapi_document(const ServerConfig& config) {
+    const auto collection_id = param("collectionId", "path", "layer name, e.g. buildings", {{"type", "string"}}, true);
+    const auto crs = param("crs", "query", "output CRS URI (default CRS84 lon/lat)",
+                           {{"type", "string"}, {"enum", supported_crs_uris()}});
+    const ordered_json errors = {{"400", problem_response("bad parameter")}, {"404", problem_response("no such collection or feature")}};
+    ordered_json items_responses = {{"200", json_response("a page of features", "application/geo+json")}};
+    items_responses.update(errors);
+    ordered_json paths = {
+        {"/", operation("landing page", ordered_json::array(), {{"200", json_response("links to the API")}})},
+        {"/conformance", operation("conformance classes", ordered_json::array(), {{"200", json_response("conformsTo")}})},
+        {"/collections", operation("the layers as collections", ordered_json::array(), {{"200", json_response("collections")}})},
+        {"/collections/{collectionId}",
+         operation("one collection", {collection_id}, {{"200", json_response("the collection")}, {"404", problem_response("no such collection")}})},
+        {"/collections/{collectionId}/items",
+         operation("features of a collection",
+                   {collection_id,
+                    param("bbox", "query", "minx,miny,maxx,maxy in bbox-crs (default CRS84)", {{"type", "string"}}),
+                    param("bbox-crs", "query", "CRS of bbox", {{"type", "string"}, {"enum", supported_crs_uris()}}),
+                    param("limit", "query", "page size",
+                          {{"type", "integer"}, {"minimum", 1}, {"maximum", config.items_max_limit}, {"default", config.items_default_limit}}),
+                    param("offset", "query", "features to skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}),
+                    param("properties", "query", "comma-separated properties to include", {{"type", "string"}}),
+                    crs,
+                    param("filter", "query",
+                          "CQL2-text filter: comparisons, AND/OR/NOT, LIKE, IN, BETWEEN, IS NULL, "
+                          "S_INTERSECTS(geom, BBOX(…) or WKT); values are bound, never pasted into SQL",
+                          {{"type", "string"}}),
+                    param("filter-lang", "query", "cql2-text (the only one)", {{"type", "string"}, {"enum", {"cql2-text"}}}),
+                    param("{property}", "query", "any property name: only features whose property equals the value",
+                          {{"type", "string"}})},
+                   items_responses)},
+        {"/collections/{collectionId}/items/{featureId}",
+         operation("one feature", {collection_id, param("featureId", "path", "feature id (fid)", {{"type", "integer"}}, true), crs},
+                   {{"200", json_response("the feature", "application/geo+json")}, {"400", problem_response("bad parameter")},
+                    {"404", problem_response("no such feature")}})},
+        {"/tiles/{layers}.json",
+         operation("TileJSON 3.0 of one layer, several (a,b) or all", {param("layers", "path", "layer, a,b,… or all", {{"type", "string"}}, true)},
+                   {{"200", json_response("TileJSON")}, {"404", problem_response("no such layer")}})},
+        {"/tiles/{layers}/{z}/{x}/{y}.mvt",
+         operation("Mapbox Vector Tile (Web Mercator XYZ)",
+                   {param("layers", "path", "layer, a,b,… or all", {{"type", "string"}}, true),
+                    param("z", "path", "zoom, within the layer's range", {{"type", "integer"}, {"minimum", 0}, {"maximum", 24}}, true),
+                    param("x", "path", "column, 0 … 2^z−1", {{"type", "integer"}, {"minimum", 0}}, true),
+                    param("y", "path", "row from the north, 0 … 2^z−1", {{"type", "integer"}, {"minimum", 0}}, true)},
+                   {{"200", {{"description", "the tile"}, {"content", {{"application/vnd.mapbox-vector-tile", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}}},
+                    {"204", {{"description", "nothing to draw in this tile"}}},
+                    {"400", problem_response("zoom outside the layer's range, x or y outside the tile grid")},
+                    {"404", problem_response("no such layer")}})},
+        {"/health", operation("liveness and database check", ordered_json::array(), {{"200", json_response("status ok")}, {"503", problem_response("database unavailable")}})},
+        {"/metrics", operation("Prometheus metrics", ordered_json::array(),
+                               {{"200", {{"description", "metrics"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})},
+        {"/openapi.json", operation("this document", ordered_json::array(), {{"200", json_response("OpenAPI 3.0")}})},
+    };
+    return {
+        {"openapi", "3.0.3"},
+        {"info", {{"title", "Gridmap"}, {"version", "0.1.0"},
+                  {"description", "GIS server for community grid management: OGC API – Features, vector tiles, health and metrics. "
+                                  "Errors are application/problem+json (RFC 9457)."}}},
+        {"paths", paths},
+        {"components",
+         {{"schemas",
+           {{"Problem",
+             {{"type", "object"},
+              {"properties", {{"type", {{"type", "string"}}}, {"title", {{"type", "string"}}}, {"status", {{"type", "integer"}}},
+                              {"detail", {{"type", "string"}}}, {"instance", {{"type", "string"}}}}}}}}}}},
+    };
+}
+
+}  // namespace
+
+void register_system_routes(Server& server) {
+    server.get("/health", R"(/health)", [&server](RequestContext& ctx) {
+        const auto layers = server.store().layers();
+        ordered_json body = {{"status", "ok"}, {"layers", layers.size()}};
+        ctx.res.set_content(body.dump(), "application/json");
+    });
+    server.get("/metrics", R"(/metrics)", [&server](RequestContext& ctx) {
+        ctx.res.set_content(server.metrics().prometheus_text(), "text/plain; version=0.0.4");
+    });
+    server.get("/openapi.json", R"(/openapi.json)", [&server](RequestContext& ctx) {
+        ctx.res.set_content(openapi_document(server.config()).dump(), "application/vnd.oai.openapi+json;version=3.0");
+    });
+}
+
+}  // namespace gridmap::http

@@ -1,0 +1,121 @@
+// Vector tiles (MVT) and TileJSON 3.0.
+#include <nlohmann/json.hpp>
+
+#include "geo/error.hpp"
+#include "geo/tiles/tile_source.hpp"
+#include "http/params.hpp"
+#include "http/server.hpp"
+#include "http/tile_cache.hpp"
+
+namespace gridmap::http {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+std::vector<std::string> requested_layers(Server& server, const std::string& list) {
+    auto names = split_list(list);
+    if (names.empty()) throw geo::Error(geo::Errc::invalid_argument, "no layer named in the tile path");
+    if (names.size() == 1 && names[0] == "all") {
+        names.clear();
+        for (const auto& info : server.store().layers()) names.push_back(info.name);
+    }
+    return names;
+}
+
+void tilejson(Server& server, RequestContext& ctx) {
+    const auto names = requested_layers(server, ctx.req.matches[1]);
+    ordered_json vector_layers = ordered_json::array();
+    geo::BBox bounds;
+    int minzoom = geo::tiles::k_max_zoom;
+    int maxzoom = 0;
+    for (const auto& name : names) {
+        auto info = server.store().layer(name);
+        if (!info) throw geo::Error(geo::Errc::not_found, "no layer named \"" + name + "\"");
+        const auto range = geo::tiles::zoom_range(*info);
+        ordered_json fields = ordered_json::object();
+        for (const auto& f : info->fields) fields[f.name] = f.type == geo::FieldType::text ? "String" : "Number";
+        vector_layers.push_back({{"id", info->name},
+                                 {"description", info->title},
+                                 {"minzoom", range.min},
+                                 {"maxzoom", range.max},
+                                 {"fields", fields}});
+        bounds.extend(info->extent);
+        minzoom = std::min(minzoom, range.min);
+        maxzoom = std::max(maxzoom, range.max);
+    }
+    if (bounds.empty()) bounds = {-180, -85.0511, 180, 85.0511};
+    const std::string path = ctx.req.matches[1];
+    ordered_json body = {
+        {"tilejson", "3.0.0"},
+        {"name", path},
+        {"scheme", "xyz"},
+        {"tiles", {ctx.base_url + "/tiles/" + path + "/{z}/{x}/{y}.mvt"}},
+        {"minzoom", minzoom},
+        {"maxzoom", maxzoom},
+        {"bounds", {bounds.minx, bounds.miny, bounds.maxx, bounds.maxy}},
+        {"center", {(bounds.minx + bounds.maxx) / 2, (bounds.miny + bounds.maxy) / 2, std::min(maxzoom, std::max(minzoom, 15))}},
+        {"attribution", "© OpenStreetMap contributors (demo data)"},
+        {"vector_layers", vector_layers},
+    };
+    ctx.res.set_content(body.dump(), "application/json");
+}
+
+void mvt(Server& server, RequestContext& ctx) {
+    const auto names = requested_layers(server, ctx.req.matches[1]);
+    geo::tiles::TileId t;
+    t.z = static_cast<int>(parse_int("z", ctx.req.matches[2], 0, geo::tiles::k_max_zoom));
+    const std::int64_t limit = (std::int64_t{1} << t.z) - 1;
+    t.x = static_cast<std::uint32_t>(parse_int("x", ctx.req.matches[3], 0, limit));
+    t.y = static_cast<std::uint32_t>(parse_int("y", ctx.req.matches[4], 0, limit));
+
+    // The key holds what the caller may see, so access scopes never share tiles.
+    std::string key = ctx.caller.view_key() + "|mvt|";
+    for (const auto& n : names) key += n + ",";
+    key += "|" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y);
+    const auto versions = server.store().layer_versions();
+    auto tile = server.tile_cache().find(key, versions);
+    server.metrics().record_cache(tile != nullptr);
+    if (!tile) {
+        auto fresh = std::make_shared<CachedTile>();
+        fresh->body = geo::tiles::render_mvt(server.store(), names, t);
+        fresh->content_type = "application/vnd.mapbox-vector-tile";
+        fresh->etag = strong_etag(fresh->body);
+        if (fresh->body.size() > 512) fresh->gzipped = gzip(fresh->body);
+        for (const auto& n : names) {
+            auto it = versions.find(n);
+            fresh->versions[n] = it == versions.end() ? -1 : it->second;
+        }
+        server.tile_cache().put(key, fresh);
+        tile = std::move(fresh);
+    }
+    server.metrics().record_tile(ctx.req.matches[1], "mvt", tile->body.empty());
+    ctx.res.set_header("Cache-Control", "public, max-age=60");
+    ctx.res.set_header("ETag", tile->etag);
+    ctx.res.set_header("Vary", "Accept-Encoding");
+    if (etag_matches(ctx.req.get_header_value("If-None-Match"), tile->etag)) {
+        ctx.res.status = 304;
+        return;
+    }
+    if (tile->body.empty()) {
+        ctx.res.status = 204;
+        return;
+    }
+    if (!tile->gzipped.empty() && accepts_gzip(ctx.req.get_header_value("Accept-Encoding"))) {
+        ctx.res.set_header("Content-Encoding", "gzip");
+        ctx.res.set_content(tile->gzipped, tile->content_type);
+    } else {
+        ctx.res.set_content(tile->body, tile->content_type);
+    }
+}
+
+}  // namespace
+
+void register_tile_routes(Server& server) {
+    server.get("/tiles/{layers}.json", R"(/tiles/([a-z0-9_,]+)\.json)",
+               [&server](RequestContext& ctx) { tilejson(server, ctx); });
+    server.get("/tiles/{layers}/{z}/{x}/{y}.mvt", R"(/tiles/([a-z0-9_,]+)/(\d+)/(\d+)/(\d+)\.mvt)",
+               [&server](RequestContext& ctx) { mvt(server, ctx); });
+}
+
+}  // namespace gridmap::http

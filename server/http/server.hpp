@@ -1,0 +1,78 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+
+#include <httplib.h>
+
+#include "geo/store/store.hpp"
+#include "http/config.hpp"
+#include "http/metrics.hpp"
+#include "http/tile_cache.hpp"
+
+namespace gridmap::http {
+
+/// Who is asking. Access control (roles, grid-cell scopes) plugs in here: every data route asks
+/// `authorize()` and passes the caller on, and cache keys include `view_key()`.
+struct Caller {
+    std::string role = "anonymous";  ///< until tokens exist, everyone reads everything
+    std::string view_key() const { return role; }
+};
+
+/// What a route handler gets besides the request.
+struct RequestContext {
+    const httplib::Request& req;
+    httplib::Response& res;
+    std::string request_id;
+    Caller caller;
+    /// The absolute URL of the server as the client reached it, without a trailing slash.
+    std::string base_url;
+};
+
+/// The Gridmap HTTP server on cpp-httplib. Route handlers parse the request, call one geo::
+/// function and serialize the result; geo::Error becomes a problem+json answer.
+class Server {
+public:
+    explicit Server(ServerConfig config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Checks the database and binds the listening socket; returns the port (useful with port 0).
+    /// Throws std::runtime_error when the address cannot be bound, geo::Error for the database.
+    int bind();
+    /// Serves until stop(); blocks.
+    void run();
+    void stop();
+
+    const ServerConfig& config() const noexcept { return m_config; }
+    Metrics& metrics() noexcept { return m_metrics; }
+    TileCache& tile_cache() noexcept { return m_tile_cache; }
+
+    /// This thread's store connection (SQLite connections are not shared between threads).
+    geo::store::Store& store();
+
+    using Handler = std::function<void(RequestContext&)>;
+    /// Registers a GET route. `pattern` is a regex over the path; `name` labels metrics and logs.
+    void get(const std::string& name, const std::string& pattern, Handler handler);
+
+private:
+    void handle(const std::string& name, const Handler& handler, const httplib::Request& req,
+                httplib::Response& res);
+    void register_routes();
+
+    ServerConfig m_config;
+    Metrics m_metrics;
+    TileCache m_tile_cache;
+    httplib::Server m_http;
+    int m_port = 0;
+};
+
+void register_system_routes(Server& server);
+void register_feature_routes(Server& server);
+void register_tile_routes(Server& server);
+
+}  // namespace gridmap::http

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+
+#include "http/server.hpp"
+#include "support/test_support.hpp"
+
+namespace gridmap::test {
+
+/// The demo district imported into a temporary database, served by a real Gridmap server on an
+/// ephemeral loopback port for the whole test suite.
+class DemoServer {
+public:
+    DemoServer();
+    ~DemoServer();
+    int port() const { return m_port; }
+    std::string db() const { return (m_dir.path() / "demo.sqlite").string(); }
+    /// A fresh client for this server.
+    httplib::Client client() const;
+
+private:
+    TempDir m_dir;
+    std::unique_ptr<gridmap::http::Server> m_server;
+    std::thread m_thread;
+    int m_port = 0;
+};
+
+/// The suite-wide server, started on first use.
+DemoServer& demo_server();
+
+}  // namespace gridmap::test
