@@ -19,7 +19,7 @@ struct ServerConfig {
     int read_timeout_s = 5;
     int write_timeout_s = 10;
     int keep_alive_max_count = 100;
-    int keep_alive_timeout_s = 5;
+    int keep_alive_timeout_s = 2;
     std::size_t cache_bytes = 256u << 20;  ///< tile cache budget
     int items_default_limit = 100;
     int items_max_limit = 10000;

@@ -89,6 +89,7 @@ void Server::register_routes() {
     register_system_routes(*this);
     register_feature_routes(*this);
     register_tile_routes(*this);
+    register_query_routes(*this);
 }
 
 geo::store::Store& Server::store() {

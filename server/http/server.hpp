@@ -74,5 +74,6 @@ private:
 void register_system_routes(Server& server);
 void register_feature_routes(Server& server);
 void register_tile_routes(Server& server);
+void register_query_routes(Server& server);
 
 }  // namespace gridmap::http

@@ -24,6 +24,8 @@ DemoServer::DemoServer() {
     config.access_log = false;
     config.max_body_bytes = 64 * 1024;
     config.items_max_limit = 1000;
+    config.read_timeout_s = 1;
+    config.keep_alive_max_count = 3;
     m_server = std::make_unique<gridmap::http::Server>(config);
     m_port = m_server->bind();
     m_thread = std::thread([this] { m_server->run(); });

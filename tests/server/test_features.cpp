@@ -171,7 +171,7 @@ TEST(Http, MetricsAndOpenApi) {
     for (const char* path : {"/", "/conformance", "/collections", "/collections/{collectionId}",
                              "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
                              "/tiles/{layers}.json", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/health", "/metrics",
-                             "/openapi.json"}) {
+                             "/openapi.json", "/query/at", "/query/search"}) {
         EXPECT_TRUE(api["paths"].contains(path)) << path;
     }
 }
@@ -216,6 +216,41 @@ TEST(Http, Cql2Filter) {
     const auto injected = get_json("/collections/stations/items?filter=" +
                                    url_encode("name = 'x'' OR 1=1 --'"));
     EXPECT_EQ(injected["numberMatched"], 0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Http, WhatIsHereAndSearch) {
+    // The point on surface of 国金中心二期, found through search first, as a grid worker would.
+    const auto found = get_json("/query/search?q=" + url_encode("国金"));
+    ASSERT_FALSE(found["hits"].empty());
+    const auto hit = found["hits"][0];
+    EXPECT_EQ(hit["layer"], "buildings");
+    EXPECT_NE(hit["text"].get<std::string>().find("国金"), std::string::npos);
+    char path[128];
+    std::snprintf(path, sizeof path, "/query/at?lon=%.7f&lat=%.7f", hit["lon"].get<double>(), hit["lat"].get<double>());
+    const auto here = get_json(path);
+    ASSERT_FALSE(here["buildings"].empty());
+    EXPECT_EQ(here["buildings"][0]["fid"], hit["fid"]);
+    ASSERT_TRUE(here["grid_cell"].is_object());
+    EXPECT_EQ(here["grid_cell"]["code"], here["buildings"][0]["grid_code"]);
+    EXPECT_EQ(here["community"], here["grid_cell"]["community"]);
+    ASSERT_FALSE(here["stations"].empty());
+    for (const auto& group : here["stations"]) {
+        ASSERT_FALSE(group["nearest"].empty());
+        EXPECT_GT(group["nearest"][0]["distance_m"].get<double>(), 0.0);
+        EXPECT_LT(group["nearest"][0]["distance_m"].get<double>(), 5000.0);
+    }
+    const auto codes = get_json("/query/search?q=310115005-001");
+    ASSERT_FALSE(codes["hits"].empty());
+    EXPECT_EQ(codes["hits"][0]["layer"], "grid_cells");
+    expect_problem("/query/at?lon=200&lat=31", 400, "lon");
+    expect_problem("/query/at?lon=abc&lat=31", 400, "not a number");
+    expect_problem("/query/at?lat=31", 400, "lon");
+    expect_problem("/query/search?q=", 400, "");
+    expect_problem("/query/search", 400, "q");
 }
 
 }  // namespace

@@ -1,0 +1,93 @@
+// "What is here" at a tapped point, and search by name or grid code.
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "geo/error.hpp"
+#include "geo/query/here.hpp"
+#include "http/params.hpp"
+#include "http/server.hpp"
+
+namespace gridmap::http {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+double required_number(RequestContext& ctx, const std::string& name) {
+    if (!ctx.req.has_param(name)) throw geo::Error(geo::Errc::invalid_argument, "missing parameter " + name);
+    const std::string text = ctx.req.get_param_value(name);
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || !std::isfinite(v)) {
+        throw geo::Error(geo::Errc::invalid_argument, name + ": \"" + text + "\" is not a number");
+    }
+    return v;
+}
+
+ordered_json optional_int(const std::optional<std::int64_t>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
+
+void at(Server& server, RequestContext& ctx) {
+    const double lon = required_number(ctx, "lon");
+    const double lat = required_number(ctx, "lat");
+    const auto per_type = ctx.req.has_param("stations_per_type")
+                              ? static_cast<std::size_t>(parse_int("stations_per_type", ctx.req.get_param_value("stations_per_type"), 0, 10))
+                              : std::size_t{1};
+    const geo::query::Here here = geo::query::what_is_here(server.store(), lon, lat, per_type);
+    ordered_json cell = nullptr;
+    if (here.cell) {
+        const auto& c = *here.cell;
+        cell = {{"fid", c.fid}, {"code", c.code}, {"name", c.name}, {"community", c.community}, {"street", c.street},
+                {"worker", c.worker}, {"households", optional_int(c.households)}, {"population", optional_int(c.population)}};
+    }
+    ordered_json buildings = ordered_json::array();
+    for (const auto& b : here.buildings) {
+        buildings.push_back({{"fid", b.fid}, {"name", b.name}, {"address", b.address}, {"floors", optional_int(b.floors)},
+                             {"households", optional_int(b.households)}, {"population", optional_int(b.population)},
+                             {"use", b.use}, {"grid_code", b.grid_code}});
+    }
+    ordered_json stations = ordered_json::array();
+    for (const auto& group : here.stations) {
+        ordered_json nearest = ordered_json::array();
+        for (const auto& s : group.nearest) {
+            nearest.push_back({{"fid", s.fid}, {"name", s.name}, {"distance_m", std::round(s.distance_m * 10) / 10},
+                               {"lon", s.lon}, {"lat", s.lat}});
+        }
+        stations.push_back({{"type", group.type}, {"nearest", nearest}});
+    }
+    ordered_json body = {{"lon", here.lon}, {"lat", here.lat}, {"grid_cell", cell},
+                         {"community", here.cell ? ordered_json(here.cell->community) : ordered_json(nullptr)},
+                         {"buildings", buildings}, {"stations", stations},
+                         {"distance", "straight-line geodesic distance on the WGS84 ellipsoid, metres"}};
+    ctx.res.set_content(body.dump(), "application/json");
+}
+
+void search(Server& server, RequestContext& ctx) {
+    if (!ctx.req.has_param("q")) throw geo::Error(geo::Errc::invalid_argument, "missing parameter q");
+    const auto limit = ctx.req.has_param("limit")
+                           ? static_cast<std::size_t>(parse_int("limit", ctx.req.get_param_value("limit"), 1, 100))
+                           : std::size_t{20};
+    const auto hits = geo::query::search(server.store(), ctx.req.get_param_value("q"), limit);
+    ordered_json list = ordered_json::array();
+    for (const auto& h : hits) {
+        list.push_back({{"layer", h.layer}, {"fid", h.fid}, {"field", h.field}, {"text", h.text}, {"name", h.name},
+                        {"prefix", h.prefix}, {"lon", h.lon}, {"lat", h.lat},
+                        {"href", ctx.base_url + "/collections/" + h.layer + "/items/" + std::to_string(h.fid)}});
+    }
+    ordered_json body = {{"q", ctx.req.get_param_value("q")}, {"hits", list}};
+    ctx.res.set_content(body.dump(), "application/json");
+}
+
+}  // namespace
+
+void register_query_routes(Server& server) {
+    server.get("/query/at", R"(/query/at)", [&server](RequestContext& ctx) { at(server, ctx); });
+    server.get("/query/search", R"(/query/search)", [&server](RequestContext& ctx) { search(server, ctx); });
+}
+
+}  // namespace gridmap::http

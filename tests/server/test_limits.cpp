@@ -1,0 +1,105 @@
+// Every server limit is set and holds: body size (see test_features), read timeout,
+// keep-alive count; and the configuration rejects what it does not know.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "http/config.hpp"
+#include "server/server_fixture.hpp"
+
+namespace {
+
+int connect_to(int port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+TEST(Limits, SlowClientIsCutOffAfterTheReadTimeout) {
+    const int fd = connect_to(gridmap::test::demo_server().port());
+    ASSERT_GE(fd, 0);
+    const std::string partial = "GET /health HTTP/1.1\r\nHost: x\r\n";  // never finished
+    ASSERT_EQ(send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+    const auto start = std::chrono::steady_clock::now();
+    pollfd p{fd, POLLIN, 0};
+    char buf[512];
+    std::string answer;
+    bool ended = false;  // answered (the server gives up on the request) or closed
+    while (!ended && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+        if (poll(&p, 1, 100) > 0) {
+            const ssize_t n = recv(fd, buf, sizeof buf, 0);
+            if (n > 0) answer.append(buf, static_cast<std::size_t>(n));
+            ended = true;
+        }
+    }
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    close(fd);
+    EXPECT_TRUE(ended) << "a half-sent request held its worker for " << waited << " s";
+    EXPECT_LT(waited, 3.0);  // read_timeout_s = 1 in the fixture
+    EXPECT_GT(waited, 0.5);
+    if (!answer.empty()) {
+        EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+    }
+}
+
+TEST(Limits, KeepAliveConnectionsEndAfterTheirRequestCount) {
+    auto client = gridmap::test::demo_server().client();
+    client.set_keep_alive(true);
+    std::string connection;
+    for (int i = 0; i < 3; ++i) {
+        auto res = client.Get("/health");
+        ASSERT_TRUE(res);
+        connection = res->get_header_value("Connection");
+    }
+    EXPECT_EQ(connection, "close") << "keep_alive_max_count = 3 in the fixture";
+}
+
+TEST(Limits, ConfigurationLayers) {
+    gridmap::test::TempDir dir;
+    const auto file = (dir / "gridmap.json").string();
+    std::ofstream(file) << R"({"port": 9001, "db": "district.sqlite", "items_max_limit": 500, "items_default_limit": 50})";
+    auto config = gridmap::http::load_config(file, {{"GRIDMAP_PORT", "9002"}, {"GRIDMAP_THREADS", "6"}}, {{"port", "9003"}});
+    EXPECT_EQ(config.port, 9003);  // flags over environment over file
+    EXPECT_EQ(config.threads, 6);
+    EXPECT_EQ(config.db, "district.sqlite");
+    EXPECT_EQ(config.items_max_limit, 500);
+    EXPECT_EQ(gridmap::http::load_config(file, {{"GRIDMAP_PORT", "9002"}}, {}).port, 9002);
+
+    std::ofstream(file) << R"({"port": 9001, "colour": "red"})";
+    EXPECT_THROW(gridmap::http::load_config(file, {}, {}), std::invalid_argument);
+    std::ofstream(file) << R"({"port": "eighty"})";
+    EXPECT_THROW(gridmap::http::load_config(file, {}, {}), std::invalid_argument);
+    std::ofstream(file) << R"({"port": 70000})";
+    EXPECT_THROW(gridmap::http::load_config(file, {}, {}), std::invalid_argument);
+    std::ofstream(file) << "not json";
+    EXPECT_THROW(gridmap::http::load_config(file, {}, {}), std::invalid_argument);
+    EXPECT_THROW(gridmap::http::load_config(std::nullopt, {{"GRIDMAP_PORT", "x"}}, {}), std::invalid_argument);
+    EXPECT_THROW(gridmap::http::load_config(std::nullopt, {}, {{"bogus", "1"}}), std::invalid_argument);
+    EXPECT_GE(gridmap::http::ServerConfig{}.worker_threads(), 8);
+}
+
+TEST(Limits, ServeRefusesAnUnknownConfigKeyWithExitCode2) {
+    gridmap::test::TempDir dir;
+    const auto file = (dir / "gridmap.json").string();
+    std::ofstream(file) << R"({"prot": 8080})";
+    auto r = gridmap::test::run({gridmap::test::gridmap_binary().string(), "serve", "--config", file,
+                                 "--db", gridmap::test::demo_server().db()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown key \"prot\""), std::string::npos) << r.err;
+}
+
+}  // namespace
