@@ -268,3 +268,24 @@ TEST(Store, RefusesAFileThatIsNoDatabase) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Store, UpgradesACatalogFromAnEarlierVersion) {
+    gridmap::test::TempDir dir;
+    const std::string path = (dir / "old.sqlite").string();
+    write_points(*geo::store::open_store(path, true), "stations", 2, WriteMode::replace);
+    {
+        // A catalog as the first release wrote it: no per-layer version.
+        geo::capi::SpatialiteDb db(path, geo::capi::SpatialiteDb::Mode::read_write);
+        db.exec("ALTER TABLE gridmap_layers DROP COLUMN version");
+    }
+    auto store = geo::store::open_store(path, false);
+    ASSERT_TRUE(store->layer("stations"));
+    EXPECT_EQ(store->layer("stations")->feature_count, 2);
+    const auto before = store->layer_versions().at("stations");
+    write_points(*store, "stations", 3, WriteMode::replace);
+    EXPECT_GT(store->layer_versions().at("stations"), before);
+}
+
+}  // namespace

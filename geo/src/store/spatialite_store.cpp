@@ -27,7 +27,7 @@ using capi::quote_identifier;
 using capi::SpatialiteDb;
 using capi::Statement;
 
-constexpr int k_schema_version = 1;
+constexpr int k_schema_version = 2;
 
 const std::set<std::string> k_geometry_types = {"POINT", "MULTIPOINT", "LINESTRING",
                                                 "MULTILINESTRING", "POLYGON", "MULTIPOLYGON",
@@ -145,6 +145,7 @@ public:
 
 private:
     void initialize();
+    void upgrade();
     std::unique_ptr<SpatialiteDb> m_db;
 };
 
@@ -179,7 +180,31 @@ SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
     // A large page cache keeps a big import's table and R*Tree pages in memory (128 MiB at most).
     m_db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                " PRAGMA cache_size=-131072;");
-    if (!has_catalog) initialize();
+    if (!has_catalog) {
+        initialize();
+    } else {
+        upgrade();
+    }
+}
+
+// Brings a catalog written by an earlier Gridmap up to date, in one transaction.
+void SpatialiteStore::upgrade() {
+    bool has_version = false;
+    {
+        Statement columns(m_db->get(), "PRAGMA table_info(gridmap_layers)");
+        while (columns.step()) has_version = has_version || columns.column_text(1) == "version";
+    }
+    if (has_version) return;
+    m_db->exec("BEGIN IMMEDIATE");
+    try {
+        // Version 2 added per-layer versions (tile cache invalidation).
+        m_db->exec("ALTER TABLE gridmap_layers ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+                   "INSERT OR REPLACE INTO gridmap_meta(key, value) VALUES ('schema_version', '2');");
+        m_db->exec("COMMIT");
+    } catch (...) {
+        m_db->exec("ROLLBACK");
+        throw;
+    }
 }
 
 void SpatialiteStore::initialize() {

@@ -1,5 +1,7 @@
 #include "geo/tiles/tile_source.hpp"
 
+#include <algorithm>
+
 #include "geo/error.hpp"
 
 namespace geo::tiles {
@@ -43,7 +45,14 @@ std::string render_mvt(store::Store& store, const std::vector<std::string>& laye
         });
         inputs.push_back(std::move(input));
     }
-    return encode_mvt(t, inputs, options);
+    MvtOptions thinning = options;
+    thinning.min_area_units = std::max(options.min_area_units, 64.0);
+    std::string encoded = encode_mvt(t, inputs, thinning);
+    for (int round = 0; round < 8 && encoded.size() > k_max_tile_bytes; ++round) {
+        thinning.min_area_units *= 4;
+        encoded = encode_mvt(t, inputs, thinning);
+    }
+    return encoded;
 }
 
 }  // namespace geo::tiles
