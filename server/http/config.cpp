@@ -80,6 +80,7 @@ const std::vector<Key>& keys() {
     static const std::vector<Key> all = {
         text_key("db", &ServerConfig::db),
         text_key("host", &ServerConfig::host),
+        text_key("style", &ServerConfig::style),
         integer_key("port", &ServerConfig::port, 0, 65535),
         integer_key("threads", &ServerConfig::threads, 0, 256),
         integer_key("max_queued_requests", &ServerConfig::max_queued_requests, 1, 100000),

@@ -21,6 +21,7 @@ struct ServerConfig {
     int keep_alive_max_count = 100;
     int keep_alive_timeout_s = 2;
     std::size_t cache_bytes = 256u << 20;  ///< tile cache budget
+    std::string style = "styles/gridmap.json";  ///< MapLibre style for PNG tiles, served at /styles/…
     int items_default_limit = 100;
     int items_max_limit = 10000;
     bool access_log = true;

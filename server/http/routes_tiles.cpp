@@ -1,7 +1,10 @@
 // Vector tiles (MVT) and TileJSON 3.0.
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "geo/error.hpp"
+#include "geo/tiles/raster.hpp"
 #include "geo/tiles/tile_source.hpp"
 #include "http/params.hpp"
 #include "http/server.hpp"
@@ -61,16 +64,21 @@ void tilejson(Server& server, RequestContext& ctx) {
     ctx.res.set_content(body.dump(), "application/json");
 }
 
-void mvt(Server& server, RequestContext& ctx) {
-    const auto names = requested_layers(server, ctx.req.matches[1]);
+geo::tiles::TileId parse_tile(RequestContext& ctx) {
     geo::tiles::TileId t;
     t.z = static_cast<int>(parse_int("z", ctx.req.matches[2], 0, geo::tiles::k_max_zoom));
     const std::int64_t limit = (std::int64_t{1} << t.z) - 1;
     t.x = static_cast<std::uint32_t>(parse_int("x", ctx.req.matches[3], 0, limit));
     t.y = static_cast<std::uint32_t>(parse_int("y", ctx.req.matches[4], 0, limit));
+    return t;
+}
 
+/// Answers a tile from the cache, rendering it with `render` on a miss; ETag, 304, 204, gzip.
+void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::string>& names,
+                const geo::tiles::TileId& t, const std::string& format, const std::string& content_type,
+                const std::function<std::string()>& render) {
     // The key holds what the caller may see, so access scopes never share tiles.
-    std::string key = ctx.caller.view_key() + "|mvt|";
+    std::string key = ctx.caller.view_key() + "|" + format + "|";
     for (const auto& n : names) key += n + ",";
     key += "|" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y);
     const auto versions = server.store().layer_versions();
@@ -78,10 +86,11 @@ void mvt(Server& server, RequestContext& ctx) {
     server.metrics().record_cache(tile != nullptr);
     if (!tile) {
         auto fresh = std::make_shared<CachedTile>();
-        fresh->body = geo::tiles::render_mvt(server.store(), names, t);
-        fresh->content_type = "application/vnd.mapbox-vector-tile";
+        fresh->body = render();
+        fresh->content_type = content_type;
         fresh->etag = strong_etag(fresh->body);
-        if (fresh->body.size() > 512) fresh->gzipped = gzip(fresh->body);
+        // PNG is compressed already; MVT shrinks to about a third.
+        if (format == "mvt" && fresh->body.size() > 512) fresh->gzipped = gzip(fresh->body);
         for (const auto& n : names) {
             auto it = versions.find(n);
             fresh->versions[n] = it == versions.end() ? -1 : it->second;
@@ -89,7 +98,7 @@ void mvt(Server& server, RequestContext& ctx) {
         server.tile_cache().put(key, fresh);
         tile = std::move(fresh);
     }
-    server.metrics().record_tile(ctx.req.matches[1], "mvt", tile->body.empty());
+    server.metrics().record_tile(ctx.req.matches[1], format, tile->body.empty());
     ctx.res.set_header("Cache-Control", "public, max-age=60");
     ctx.res.set_header("ETag", tile->etag);
     ctx.res.set_header("Vary", "Accept-Encoding");
@@ -109,11 +118,38 @@ void mvt(Server& server, RequestContext& ctx) {
     }
 }
 
+void mvt(Server& server, RequestContext& ctx) {
+    const auto names = requested_layers(server, ctx.req.matches[1]);
+    const auto t = parse_tile(ctx);
+    serve_tile(server, ctx, names, t, "mvt", "application/vnd.mapbox-vector-tile",
+               [&] { return geo::tiles::render_mvt(server.store(), names, t); });
+}
+
+void png(Server& server, RequestContext& ctx) {
+    const auto names = requested_layers(server, ctx.req.matches[1]);
+    const auto t = parse_tile(ctx);
+    const int scale = ctx.req.matches[5].length() > 0 ? 2 : 1;
+    if (!server.style()) {
+        throw geo::Error(geo::Errc::unavailable, "no map style is configured for PNG tiles (" + server.config().style + ")");
+    }
+    serve_tile(server, ctx, names, t, scale == 2 ? "png@2x" : "png", "image/png",
+               [&] { return geo::tiles::render_png(server.store(), *server.style(), t, scale, names); });
+}
+
+void style(Server& server, RequestContext& ctx) {
+    if (!server.style()) throw geo::Error(geo::Errc::not_found, "no map style is configured");
+    ctx.res.set_header("Cache-Control", "public, max-age=60");
+    ctx.res.set_content(server.style_json(), "application/json");
+}
+
 }  // namespace
 
 void register_tile_routes(Server& server) {
     server.get("/tiles/{layers}.json", R"(/tiles/([a-z0-9_,]+)\.json)",
                [&server](RequestContext& ctx) { tilejson(server, ctx); });
+    server.get("/tiles/{layers}/{z}/{x}/{y}.png", R"(/tiles/([a-z0-9_,]+)/(\d+)/(\d+)/(\d+)(@2x)?\.png)",
+               [&server](RequestContext& ctx) { png(server, ctx); });
+    server.get("/styles/gridmap.json", R"(/styles/gridmap\.json)", [&server](RequestContext& ctx) { style(server, ctx); });
     server.get("/tiles/{layers}/{z}/{x}/{y}.mvt", R"(/tiles/([a-z0-9_,]+)/(\d+)/(\d+)/(\d+)\.mvt)",
                [&server](RequestContext& ctx) { mvt(server, ctx); });
 }

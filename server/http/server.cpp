@@ -3,6 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "geo/error.hpp"
 #include "http/problem.hpp"
@@ -43,6 +46,12 @@ Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(
         return new BoundedThreadPool(static_cast<std::size_t>(m_config.worker_threads()),
                                      m_config.max_queued_requests);
     };
+    // A style that exists but does not parse is a configuration error, found at start.
+    if (std::filesystem::exists(m_config.style)) {
+        std::ifstream in(m_config.style, std::ios::binary);
+        m_style_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        m_style = std::make_unique<geo::style::Style>(geo::style::load_style(m_style_json));
+    }
     m_http.set_tcp_nodelay(true);
     m_http.set_payload_max_length(m_config.max_body_bytes);
     m_http.set_read_timeout(m_config.read_timeout_s, 0);

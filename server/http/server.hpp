@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "geo/store/store.hpp"
+#include "geo/style/style.hpp"
 #include "http/config.hpp"
 #include "http/metrics.hpp"
 #include "http/tile_cache.hpp"
@@ -51,6 +52,10 @@ public:
     const ServerConfig& config() const noexcept { return m_config; }
     Metrics& metrics() noexcept { return m_metrics; }
     TileCache& tile_cache() noexcept { return m_tile_cache; }
+    /// The style PNG tiles are drawn with; nullptr when the configured file does not exist.
+    const geo::style::Style* style() const noexcept { return m_style.get(); }
+    /// The style file's text as loaded (served to web maps).
+    const std::string& style_json() const noexcept { return m_style_json; }
 
     /// This thread's store connection (SQLite connections are not shared between threads).
     geo::store::Store& store();
@@ -67,6 +72,8 @@ private:
     ServerConfig m_config;
     Metrics m_metrics;
     TileCache m_tile_cache;
+    std::unique_ptr<geo::style::Style> m_style;
+    std::string m_style_json;
     httplib::Server m_http;
     int m_port = 0;
 };

@@ -26,6 +26,7 @@ DemoServer::DemoServer() {
     config.items_max_limit = 1000;
     config.read_timeout_s = 1;
     config.keep_alive_max_count = 3;
+    config.style = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json").string();
     m_server = std::make_unique<gridmap::http::Server>(config);
     m_port = m_server->bind();
     m_thread = std::thread([this] { m_server->run(); });

@@ -171,7 +171,7 @@ TEST(Http, MetricsAndOpenApi) {
     for (const char* path : {"/", "/conformance", "/collections", "/collections/{collectionId}",
                              "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
                              "/tiles/{layers}.json", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/health", "/metrics",
-                             "/openapi.json", "/query/at", "/query/search"}) {
+                             "/openapi.json", "/query/at", "/query/search", "/tiles/{layers}/{z}/{x}/{y}.png", "/styles/gridmap.json"}) {
         EXPECT_TRUE(api["paths"].contains(path)) << path;
     }
 }

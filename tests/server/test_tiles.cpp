@@ -1,8 +1,10 @@
 // Vector tiles over HTTP, decoded back with GDAL's MVT driver and compared with the store.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 
+#include <cairo.h>
 #include <cpl_conv.h>
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
@@ -178,6 +180,82 @@ TEST(Tiles, CacheEtagGzipAndInvalidation) {
 
     auto metrics = client.Get("/metrics");
     EXPECT_NE(metrics->body.find("gridmap_tile_cache_requests_total{result=\"hit\"}"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+struct Png {
+    int width = 0;
+    int height = 0;
+    int drawn = 0;  // pixels that are not fully transparent and not the background colour
+};
+
+Png decode_png(const std::string& bytes) {
+    struct Reader {
+        const std::string* data;
+        std::size_t pos;
+    } reader{&bytes, 0};
+    cairo_surface_t* surface = cairo_image_surface_create_from_png_stream(
+        [](void* closure, unsigned char* out, unsigned int length) {
+            auto* r = static_cast<Reader*>(closure);
+            if (r->pos + length > r->data->size()) return CAIRO_STATUS_READ_ERROR;
+            std::memcpy(out, r->data->data() + r->pos, length);
+            r->pos += length;
+            return CAIRO_STATUS_SUCCESS;
+        },
+        &reader);
+    Png png;
+    if (cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS) {
+        png.width = cairo_image_surface_get_width(surface);
+        png.height = cairo_image_surface_get_height(surface);
+        const int stride = cairo_image_surface_get_stride(surface);
+        const unsigned char* data = cairo_image_surface_get_data(surface);
+        std::uint32_t background = 0;
+        std::memcpy(&background, data, 4);  // a corner: the map background
+        for (int y = 0; y < png.height; ++y) {
+            for (int x = 0; x < png.width; ++x) {
+                std::uint32_t px = 0;
+                std::memcpy(&px, data + y * stride + x * 4, 4);
+                if (px != background && (px >> 24) != 0) ++png.drawn;
+            }
+        }
+    }
+    cairo_surface_destroy(surface);
+    return png;
+}
+
+TEST(Tiles, PngLooksLikeTheMap) {
+    auto client = gridmap::test::demo_server().client();
+    const auto t = tile_at(121.4995, 31.2397, 16);
+    auto res = client.Get(path_of("all", t).replace(path_of("all", t).size() - 4, 4, ".png"));
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "image/png");
+    const Png png = decode_png(res->body);
+    EXPECT_EQ(png.width, 256);
+    EXPECT_EQ(png.height, 256);
+    EXPECT_GT(png.drawn, 256 * 256 / 20) << "buildings and roads cover a good share of Lujiazui";
+
+    auto retina = client.Get(path_of("all", t).replace(path_of("all", t).size() - 4, 4, "@2x.png"));
+    ASSERT_TRUE(retina);
+    ASSERT_EQ(retina->status, 200);
+    const Png big = decode_png(retina->body);
+    EXPECT_EQ(big.width, 512);
+    EXPECT_EQ(big.height, 512);
+    EXPECT_GT(big.drawn, png.drawn * 3);
+
+    auto empty = client.Get(path_of("buildings", tile_at(10.0, 50.0, 14)).replace(path_of("buildings", tile_at(10.0, 50.0, 14)).size() - 4, 4, ".png"));
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(empty->status, 204);
+    auto bad = client.Get("/tiles/buildings/16/70000/1.png");
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status, 400);
+    auto style = client.Get("/styles/gridmap.json");
+    ASSERT_TRUE(style);
+    EXPECT_EQ(style->status, 200);
+    EXPECT_EQ(nlohmann::json::parse(style->body)["version"], 8);
 }
 
 }  // namespace
