@@ -13,6 +13,8 @@ namespace {
 
 const char* k_crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
+}  // namespace
+
 double parse_double(const std::string& name, const std::string& text) {
     std::size_t used = 0;
     double v = 0;
@@ -26,8 +28,6 @@ double parse_double(const std::string& name, const std::string& text) {
     }
     return v;
 }
-
-}  // namespace
 
 std::int64_t parse_int(const std::string& name, const std::string& text, std::int64_t min, std::int64_t max) {
     std::size_t used = 0;

@@ -16,6 +16,9 @@ namespace gridmap::http {
 /// A whole number in [min, max].
 std::int64_t parse_int(const std::string& name, const std::string& text, std::int64_t min, std::int64_t max);
 
+/// A finite decimal number.
+double parse_double(const std::string& name, const std::string& text);
+
 /// "a,b,c" → {"a", "b", "c"} (empty items dropped).
 std::vector<std::string> split_list(const std::string& text);
 

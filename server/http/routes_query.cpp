@@ -16,18 +16,7 @@ using nlohmann::ordered_json;
 
 double required_number(RequestContext& ctx, const std::string& name) {
     if (!ctx.req.has_param(name)) throw geo::Error(geo::Errc::invalid_argument, "missing parameter " + name);
-    const std::string text = ctx.req.get_param_value(name);
-    std::size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || !std::isfinite(v)) {
-        throw geo::Error(geo::Errc::invalid_argument, name + ": \"" + text + "\" is not a number");
-    }
-    return v;
+    return parse_double(name, ctx.req.get_param_value(name));
 }
 
 ordered_json optional_int(const std::optional<std::int64_t>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
