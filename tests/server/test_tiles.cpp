@@ -259,3 +259,25 @@ TEST(Tiles, PngLooksLikeTheMap) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Tiles, CompositeTileShowsTheLayersServedAtItsZoom) {
+    auto client = gridmap::test::demo_server().client();
+    // At z9 only the grid cells are served (buildings, roads and stations start at z10).
+    const auto t = tile_at(121.50, 31.24, 9);
+    auto all = client.Get(path_of("all", t));
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->status, 200) << all->body;
+    const auto counts = decode_counts(all->body, t);
+    EXPECT_TRUE(counts.contains("grid_cells"));
+    EXPECT_FALSE(counts.contains("buildings"));
+    auto single = client.Get(path_of("buildings", t));
+    ASSERT_TRUE(single);
+    EXPECT_EQ(single->status, 400);
+    auto too_far_out = client.Get(path_of("all", tile_at(121.50, 31.24, 5)));
+    ASSERT_TRUE(too_far_out);
+    EXPECT_EQ(too_far_out->status, 400);
+}
+
+}  // namespace

@@ -34,6 +34,8 @@ std::string render_mvt(store::Store& store, const std::vector<std::string>& laye
         if (!info) throw Error(Errc::not_found, "no layer named \"" + name + "\"");
         const ZoomRange range = zoom_range(*info);
         if (t.z < range.min || t.z > range.max) {
+            // A composite tile shows the layers served at this zoom; a single layer must be.
+            if (layers.size() > 1) continue;
             throw Error(Errc::invalid_argument, "layer " + name + " is served at zoom " +
                                                     std::to_string(range.min) + " to " +
                                                     std::to_string(range.max) + ", not " + std::to_string(t.z));
@@ -44,6 +46,9 @@ std::string render_mvt(store::Store& store, const std::vector<std::string>& laye
             return true;
         });
         inputs.push_back(std::move(input));
+    }
+    if (inputs.empty()) {
+        throw Error(Errc::invalid_argument, "none of these layers is served at zoom " + std::to_string(t.z));
     }
     MvtOptions thinning = options;
     thinning.min_area_units = std::max(options.min_area_units, 64.0);
