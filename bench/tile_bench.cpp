@@ -14,6 +14,7 @@
 //                           [--tiles 14:5,15:10,16:20] [--tsv]
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,8 @@
 #include "geo/error.hpp"
 #include "geo/store/store.hpp"
 #include "geo/tiles/tile.hpp"
+#include "geo/style/style.hpp"
+#include "geo/tiles/raster.hpp"
 #include "geo/tiles/tile_source.hpp"
 
 namespace {
@@ -94,7 +97,7 @@ int mvt_features(const std::string& data) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string db, layer = "buildings", tiles_arg = "14:5,15:10,16:20";
+    std::string db, layer = "buildings", tiles_arg = "14:5,15:10,16:20", format = "mvt", style_path;
     int runs = 5;
     double lon = 114.3, lat = 30.6;
     bool tsv = false;
@@ -111,10 +114,14 @@ int main(int argc, char** argv) {
         else if (a == "--lat") lat = std::atof(value().c_str());
         else if (a == "--tiles") tiles_arg = value();
         else if (a == "--tsv") tsv = true;
+        else if (a == "--format") format = value();
+        else if (a == "--style") style_path = value();
         else usage(("unknown option " + a).c_str());
     }
     if (db.empty()) usage("--db is required");
     if (runs < 1) usage("--runs wants a positive number");
+    if (format != "mvt" && format != "png") usage("--format wants mvt or png");
+    if (format == "png" && style_path.empty()) usage("--format png needs --style FILE");
 
     std::vector<std::pair<int, int>> plan;  // zoom, tile count
     for (std::size_t p = 0; p < tiles_arg.size();) {
@@ -130,15 +137,22 @@ int main(int argc, char** argv) {
     try {
         auto store = geo::store::open_store(db, false);
         const std::vector<std::string> layers{layer};
+        std::optional<geo::style::Style> style;
+        if (format == "png") style = geo::style::load_style_file(style_path);
+        // MVT, or a 256 px PNG drawn with the style: the same tiles, the same store reads.
+        auto render = [&](const geo::tiles::TileId& t) {
+            return format == "png" ? geo::tiles::render_png(*store, *style, t, 1, layers)
+                                   : geo::tiles::render_mvt(*store, layers, t);
+        };
         using clock = std::chrono::steady_clock;
         for (auto [z, count] : plan) {
             std::vector<double> tile_ms, features, kb, in_box;
             for (const auto& t : block(tile_at(lon, lat, z), count)) {
-                std::string bytes = geo::tiles::render_mvt(*store, layers, t);  // warm-up
+                std::string bytes = render(t);  // warm-up
                 std::vector<double> ms;
                 for (int r = 0; r < runs; ++r) {
                     const auto start = clock::now();
-                    bytes = geo::tiles::render_mvt(*store, layers, t);
+                    bytes = render(t);
                     ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
                 }
                 tile_ms.push_back(median(ms));
@@ -146,7 +160,7 @@ int main(int argc, char** argv) {
                 q.bbox = geo::tiles::bounds_wgs84(t);
                 q.bbox_exact = false;
                 in_box.push_back(static_cast<double>(store->count_features(layer, q)));
-                features.push_back(mvt_features(bytes));
+                features.push_back(format == "mvt" ? mvt_features(bytes) : in_box.back());
                 kb.push_back(static_cast<double>(bytes.size()) / 1024.0);
                 std::fprintf(stderr, "   z%d/%u/%u  %.2f ms  %d features  %.1f KB\n", t.z, t.x, t.y,
                              tile_ms.back(), static_cast<int>(features.back()), kb.back());
