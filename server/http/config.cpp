@@ -9,6 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "geo/error.hpp"
+#include "http/params.hpp"
+
 extern char** environ;
 
 namespace gridmap::http {
@@ -23,18 +26,11 @@ struct Key {
 };
 
 long long parse_integer(const std::string& key, const std::string& text, long long min, long long max) {
-    std::size_t used = 0;
-    long long v = 0;
     try {
-        v = std::stoll(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
+        return parse_int(key, text, min, max);
+    } catch (const geo::Error& e) {
+        throw std::invalid_argument(e.what());
     }
-    if (used == 0 || used != text.size() || v < min || v > max) {
-        throw std::invalid_argument(key + " must be a whole number from " + std::to_string(min) +
-                                    " to " + std::to_string(max) + ", not \"" + text + "\"");
-    }
-    return v;
 }
 
 template <typename T>
