@@ -176,12 +176,13 @@ void items(Server& server, RequestContext& ctx) {
     const auto crs = output_crs(ctx);
 
     const std::int64_t matched = server.store().count_features(info.name, query);
-    ordered_json features = ordered_json::array();
+    std::string features;
+    std::int64_t returned = 0;
     server.store().read_features(info.name, query, [&](const geo::Feature& f) {
-        features.push_back(geo::io::feature_json(info, f, crs, properties));
+        if (returned++ > 0) features += ',';
+        geo::io::append_feature_geojson(features, info, f, crs, properties);
         return true;
     });
-    const auto returned = static_cast<std::int64_t>(features.size());
 
     // Links keep every parameter but offset.
     std::string kept;
@@ -201,12 +202,17 @@ void items(Server& server, RequestContext& ctx) {
     }
     links.push_back(link(ctx.base_url + "/collections/" + info.name, "collection", k_json, info.title));
 
-    ordered_json body = {{"type", "FeatureCollection"},
+    ordered_json head = {{"type", "FeatureCollection"},
                          {"numberMatched", matched},
                          {"numberReturned", returned},
-                         {"links", links},
-                         {"features", std::move(features)}};
-    ctx.res.set_content(body.dump(), k_geojson);
+                         {"links", links}};
+    // The features are already GeoJSON text: splice them in rather than re-parse them.
+    std::string body = head.dump();
+    body.pop_back();
+    body += ",\"features\":[";
+    body += features;
+    body += "]}";
+    ctx.res.set_content(std::move(body), k_geojson);
 }
 
 void item(Server& server, RequestContext& ctx) {

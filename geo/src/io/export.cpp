@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <ogr_api.h>
 #include <ogr_geometry.h>
 
 #include "capi/gdal.hpp"
@@ -19,19 +18,6 @@ std::unique_ptr<OGRGeometry> from_wkb(const std::vector<unsigned char>& wkb) {
         return nullptr;
     }
     return std::unique_ptr<OGRGeometry>(g);
-}
-
-nlohmann::json value_json(const Value& v) {
-    return std::visit(
-        [](const auto& x) -> nlohmann::json {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                return nullptr;
-            } else {
-                return x;
-            }
-        },
-        v);
 }
 
 std::string csv_escape(const std::string& s) {
@@ -71,29 +57,17 @@ LayerInfo require_layer(store::Store& store, const std::string& layer) {
 
 }  // namespace
 
-nlohmann::json wkb_to_geojson(const std::vector<unsigned char>& wkb) {
-    auto g = from_wkb(wkb);
-    if (!g) return nullptr;
-    const char* options[] = {"COORDINATE_PRECISION=7", nullptr};
-    char* text = OGR_G_ExportToJsonEx(OGRGeometry::ToHandle(g.get()), const_cast<char**>(options));
-    if (!text) return nullptr;
-    nlohmann::json out = nlohmann::json::parse(text, nullptr, false);
-    CPLFree(text);
-    return out.is_discarded() ? nlohmann::json(nullptr) : out;
-}
-
 void write_geojson(store::Store& store, const std::string& layer, const store::FeatureQuery& query,
                    std::ostream& out) {
     const LayerInfo info = require_layer(store, layer);
     out << R"({"type":"FeatureCollection","name":)" << nlohmann::json(info.name).dump()
         << R"(,"features":[)";
     bool first = true;
+    std::string text;
     store.read_features(layer, query, [&](const Feature& f) {
-        nlohmann::ordered_json props = nlohmann::ordered_json::object();
-        for (std::size_t i = 0; i < info.fields.size(); ++i) props[info.fields[i].name] = value_json(f.values[i]);
-        nlohmann::ordered_json feature = {{"type", "Feature"}, {"id", f.fid}, {"properties", props},
-                                          {"geometry", wkb_to_geojson(f.wkb)}};
-        out << (first ? "\n" : ",\n") << feature.dump();
+        text.clear();
+        append_feature_geojson(text, info, f, OutputCrs::crs84);
+        out << (first ? "\n" : ",\n") << text;
         first = false;
         return true;
     });
@@ -124,42 +98,6 @@ namespace {
 
 constexpr double k_earth_radius_m = 6378137.0;
 
-// Projects every coordinate of an OGR geometry to Web Mercator in place.
-struct ToMercator final : public OGRCoordinateTransformation {
-    OGRSpatialReference* GetSourceCS() override { return nullptr; }
-    OGRSpatialReference* GetTargetCS() override { return nullptr; }
-    OGRCoordinateTransformation* Clone() const override { return new ToMercator(*this); }
-    OGRCoordinateTransformation* GetInverse() const override { return nullptr; }
-    int Transform(int n, double* x, double* y, double*, double*, int* ok) override {
-        for (int i = 0; i < n; ++i) {
-            const double lat = std::clamp(y[i], -85.0511287798, 85.0511287798);
-            x[i] = k_earth_radius_m * x[i] * M_PI / 180.0;
-            y[i] = k_earth_radius_m * std::log(std::tan(M_PI / 4.0 + lat * M_PI / 360.0));
-            if (ok) ok[i] = TRUE;
-        }
-        return TRUE;
-    }
-};
-
-nlohmann::json geometry_json(const std::vector<unsigned char>& wkb, OutputCrs crs) {
-    auto g = from_wkb(wkb);
-    if (!g) return nullptr;
-    int precision = 7;
-    if (crs == OutputCrs::epsg4326 || crs == OutputCrs::epsg4490) g->swapXY();
-    if (crs == OutputCrs::epsg3857) {
-        ToMercator to_mercator;
-        g->transform(&to_mercator);
-        precision = 2;
-    }
-    const std::string option = "COORDINATE_PRECISION=" + std::to_string(precision);
-    const char* options[] = {option.c_str(), nullptr};
-    char* text = OGR_G_ExportToJsonEx(OGRGeometry::ToHandle(g.get()), const_cast<char**>(options));
-    if (!text) return nullptr;
-    nlohmann::json out = nlohmann::json::parse(text, nullptr, false);
-    CPLFree(text);
-    return out.is_discarded() ? nlohmann::json(nullptr) : out;
-}
-
 }  // namespace
 
 void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept {
@@ -169,16 +107,9 @@ void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept {
 
 nlohmann::ordered_json feature_json(const LayerInfo& layer, const Feature& feature, OutputCrs crs,
                                     const std::vector<std::string>& properties) {
-    nlohmann::ordered_json props = nlohmann::ordered_json::object();
-    for (std::size_t i = 0; i < layer.fields.size() && i < feature.values.size(); ++i) {
-        const auto& name = layer.fields[i].name;
-        if (!properties.empty() && std::find(properties.begin(), properties.end(), name) == properties.end()) {
-            continue;
-        }
-        props[name] = value_json(feature.values[i]);
-    }
-    return {{"type", "Feature"}, {"id", feature.fid}, {"properties", props},
-            {"geometry", geometry_json(feature.wkb, crs)}};
+    std::string text;
+    append_feature_geojson(text, layer, feature, crs, properties);
+    return nlohmann::ordered_json::parse(text);
 }
 
 nlohmann::json layer_json(const LayerInfo& info) {

@@ -23,9 +23,6 @@ void write_csv(store::Store& store, const std::string& layer, const store::Featu
 /// extent [minx, miny, maxx, maxy] in EPSG:4326, source, fields).
 nlohmann::json layer_json(const LayerInfo& info);
 
-/// A geometry as a GeoJSON object from 2D WKB; null JSON when the WKB cannot be read.
-nlohmann::json wkb_to_geojson(const std::vector<unsigned char>& wkb);
-
 /// How coordinates are written: the stored lon/lat, lat/lon (EPSG:4326 and 4490 axis order, as
 /// OGC API – Features Part 2 requires for those CRS), or Web Mercator metres (EPSG:3857).
 enum class OutputCrs { crs84, epsg4326, epsg4490, epsg3857 };
@@ -34,6 +31,11 @@ enum class OutputCrs { crs84, epsg4326, epsg4490, epsg3857 };
 /// empty); names not in the layer are ignored.
 nlohmann::ordered_json feature_json(const LayerInfo& layer, const Feature& feature, OutputCrs crs,
                                     const std::vector<std::string>& properties = {});
+
+/// Appends the same Feature as GeoJSON text, written straight from the WKB (fast; for pages of
+/// many features). Coordinates with 7 decimals (2 in EPSG:3857); malformed WKB → null geometry.
+void append_feature_geojson(std::string& out, const LayerInfo& layer, const Feature& feature, OutputCrs crs,
+                            const std::vector<std::string>& properties = {});
 
 /// EPSG:3857 metres → EPSG:4326 lon/lat.
 void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept;
