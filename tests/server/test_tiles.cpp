@@ -31,8 +31,8 @@ geo::tiles::TileId tile_at(double lon, double lat, int z) {
     return t;
 }
 
-std::string path_of(const std::string& layers, const geo::tiles::TileId& t) {
-    return "/tiles/" + layers + "/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ".mvt";
+std::string path_of(const std::string& layers, const geo::tiles::TileId& t, const std::string& ext = ".mvt") {
+    return "/tiles/" + layers + "/" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y) + ext;
 }
 
 /// Feature counts per layer of an MVT blob, read by GDAL's MVT driver.
@@ -229,7 +229,7 @@ Png decode_png(const std::string& bytes) {
 TEST(Tiles, PngLooksLikeTheMap) {
     auto client = gridmap::test::demo_server().client();
     const auto t = tile_at(121.4995, 31.2397, 16);
-    auto res = client.Get(path_of("all", t).replace(path_of("all", t).size() - 4, 4, ".png"));
+    auto res = client.Get(path_of("all", t, ".png"));
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200) << res->body;
     EXPECT_EQ(res->get_header_value("Content-Type"), "image/png");
@@ -238,7 +238,7 @@ TEST(Tiles, PngLooksLikeTheMap) {
     EXPECT_EQ(png.height, 256);
     EXPECT_GT(png.drawn, 256 * 256 / 20) << "buildings and roads cover a good share of Lujiazui";
 
-    auto retina = client.Get(path_of("all", t).replace(path_of("all", t).size() - 4, 4, "@2x.png"));
+    auto retina = client.Get(path_of("all", t, "@2x.png"));
     ASSERT_TRUE(retina);
     ASSERT_EQ(retina->status, 200);
     const Png big = decode_png(retina->body);
@@ -246,7 +246,7 @@ TEST(Tiles, PngLooksLikeTheMap) {
     EXPECT_EQ(big.height, 512);
     EXPECT_GT(big.drawn, png.drawn * 3);
 
-    auto empty = client.Get(path_of("buildings", tile_at(10.0, 50.0, 14)).replace(path_of("buildings", tile_at(10.0, 50.0, 14)).size() - 4, 4, ".png"));
+    auto empty = client.Get(path_of("buildings", tile_at(10.0, 50.0, 14), ".png"));
     ASSERT_TRUE(empty);
     EXPECT_EQ(empty->status, 204);
     auto bad = client.Get("/tiles/buildings/16/70000/1.png");
