@@ -175,7 +175,6 @@ void items(Server& server, RequestContext& ctx) {
     }
     const auto crs = output_crs(ctx);
 
-    const std::int64_t matched = server.store().count_features(info.name, query);
     std::string features;
     std::int64_t returned = 0;
     server.store().read_features(info.name, query, [&](const geo::Feature& f) {
@@ -183,6 +182,9 @@ void items(Server& server, RequestContext& ctx) {
         geo::io::append_feature_geojson(features, info, f, crs, properties);
         return true;
     });
+    // A page that is not full ends the matches, which spares a second pass to count them.
+    const bool last_page = returned < query.limit && (returned > 0 || query.offset == 0);
+    const std::int64_t matched = last_page ? query.offset + returned : server.store().count_features(info.name, query);
 
     // Links keep every parameter but offset.
     std::string kept;

@@ -73,6 +73,9 @@ geo::tiles::TileId parse_tile(RequestContext& ctx) {
     return t;
 }
 
+/// Tiles smaller than this are sent as they are: gzip would save less than a packet.
+constexpr std::size_t k_min_gzip_bytes = 512;
+
 /// Answers a tile from the cache, rendering it with `render` on a miss; ETag, 304, 204, gzip.
 void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::string>& names,
                 const geo::tiles::TileId& t, const std::string& format, const std::string& content_type,
@@ -84,19 +87,26 @@ void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::stri
     const auto versions = server.store().layer_versions();
     auto tile = server.tile_cache().find(key, versions);
     server.metrics().record_cache(tile != nullptr);
+    // PNG is compressed already; MVT shrinks to about a third. The gzip form is made the first
+    // time a client asks for it (deflate costs more than rendering a z16 tile), then cached.
+    const bool wants_gzip = format == "mvt" && accepts_gzip(ctx.req.get_header_value("Accept-Encoding"));
     if (!tile) {
         auto fresh = std::make_shared<CachedTile>();
         fresh->body = render();
         fresh->content_type = content_type;
         fresh->etag = strong_etag(fresh->body);
-        // PNG is compressed already; MVT shrinks to about a third.
-        if (format == "mvt" && fresh->body.size() > 512) fresh->gzipped = gzip(fresh->body);
+        if (wants_gzip && fresh->body.size() > k_min_gzip_bytes) fresh->gzipped = gzip(fresh->body);
         for (const auto& n : names) {
             auto it = versions.find(n);
             fresh->versions[n] = it == versions.end() ? -1 : it->second;
         }
         server.tile_cache().put(key, fresh);
         tile = std::move(fresh);
+    } else if (wants_gzip && tile->gzipped.empty() && tile->body.size() > k_min_gzip_bytes) {
+        auto with_gzip = std::make_shared<CachedTile>(*tile);
+        with_gzip->gzipped = gzip(with_gzip->body);
+        server.tile_cache().put(key, with_gzip);
+        tile = std::move(with_gzip);
     }
     server.metrics().record_tile(ctx.req.matches[1], format, tile->body.empty());
     ctx.res.set_header("Cache-Control", "public, max-age=60");
@@ -110,7 +120,7 @@ void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::stri
         ctx.res.status = 204;
         return;
     }
-    if (!tile->gzipped.empty() && accepts_gzip(ctx.req.get_header_value("Accept-Encoding"))) {
+    if (wants_gzip && !tile->gzipped.empty()) {
         ctx.res.set_header("Content-Encoding", "gzip");
         ctx.res.set_content(tile->gzipped, tile->content_type);
     } else {

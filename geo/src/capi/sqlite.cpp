@@ -59,7 +59,9 @@ SpatialiteDb::SpatialiteDb(const std::string& path, Mode mode) : m_path(path) {
 }
 
 SpatialiteDb::~SpatialiteDb() {
-    // The connection must close before SpatiaLite's cache is released.
+    // Statements are finalized before the connection closes, and the connection must close
+    // before SpatiaLite's cache is released.
+    m_prepared.clear();
     m_db.reset();
     if (m_spatialite) spatialite_cleanup_ex(m_spatialite);
 }
@@ -76,12 +78,46 @@ void SpatialiteDb::exec(std::string_view sql) {
     }
 }
 
+sqlite3_stmt* SpatialiteDb::take_prepared(const std::string& sql) {
+    auto it = m_prepared.find(sql);
+    if (it == m_prepared.end()) return nullptr;
+    sqlite3_stmt* stmt = it->second.release();
+    m_prepared.erase(it);
+    return stmt;
+}
+
+void SpatialiteDb::keep_prepared(std::string sql, sqlite3_stmt* stmt) {
+    Owned<sqlite3_stmt, sqlite3_finalize> owned(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    // The set of SQL texts a server runs is small; one that keeps growing (a new text per
+    // request) must not hold statements forever.
+    if (m_prepared.size() >= k_max_prepared) m_prepared.clear();
+    m_prepared.try_emplace(std::move(sql), std::move(owned));
+}
+
 Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
     sqlite3_stmt* raw = nullptr;
     const int rc =
         sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
     m_stmt.reset(raw);
     check(db, rc, "preparing SQL");
+}
+
+Statement::Statement(SpatialiteDb& db, std::string_view sql) : m_db(db.get()), m_home(&db), m_sql(sql) {
+    if (sqlite3_stmt* kept = db.take_prepared(m_sql)) {
+        m_stmt.reset(kept);
+        return;
+    }
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3(m_db, m_sql.data(), static_cast<int>(m_sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    m_stmt.reset(raw);
+    check(m_db, rc, "preparing SQL");
+}
+
+Statement::~Statement() {
+    if (m_home && m_stmt) m_home->keep_prepared(std::move(m_sql), m_stmt.release());
 }
 
 Statement& Statement::bind(int i, std::int64_t v) {

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <sqlite3.h>
 
@@ -31,15 +32,31 @@ public:
     void exec(std::string_view sql);
 
 private:
+    friend class Statement;
+    /// A prepared statement for `sql` kept from an earlier use, or null.
+    sqlite3_stmt* take_prepared(const std::string& sql);
+    /// Keeps a reset statement for the next use of the same SQL.
+    void keep_prepared(std::string sql, sqlite3_stmt* stmt);
+
+    static constexpr std::size_t k_max_prepared = 64;
     std::string m_path;
     Owned<sqlite3, sqlite3_close_v2> m_db;
     void* m_spatialite = nullptr;  // SpatiaLite's per-connection cache
+    std::unordered_map<std::string, Owned<sqlite3_stmt, sqlite3_finalize>> m_prepared;
 };
 
 /// A prepared statement. Binding indexes start at 1, column indexes at 0, as in SQLite.
 class Statement {
 public:
+    /// Prepares `sql` for one use.
     Statement(sqlite3* db, std::string_view sql);
+    /// Takes `sql` prepared from the connection's store of statements, and gives it back reset
+    /// when done: for the queries a server runs on every request, where parsing and planning
+    /// the SQL would cost more than running it. Nested uses of the same SQL each get their own.
+    Statement(SpatialiteDb& db, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
 
     Statement& bind(int i, std::int64_t v);
     Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
@@ -69,6 +86,8 @@ public:
 private:
     sqlite3* m_db;
     Owned<sqlite3_stmt, sqlite3_finalize> m_stmt;
+    SpatialiteDb* m_home = nullptr;  ///< where the statement goes back to, when reused
+    std::string m_sql;
 };
 
 /// Quotes an SQL identifier: every table and column name goes through this.

@@ -3,8 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-
-#include <nlohmann/json.hpp>
+#include <string_view>
+#include <variant>
 
 #include "geo/io/export.hpp"
 
@@ -54,20 +54,49 @@ private:
         std::memcpy(&v, &u, 8);
         return true;
     }
+    // v with at most `precision` decimals, trailing zeros dropped (121.5000000 → 121.5). Whole
+    // numbers of units of the last decimal are printed as integers: several times faster than
+    // std::to_chars in fixed format, which dominated a page of polygons.
     void number(double v, int precision) {
+        static constexpr std::int64_t k_pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
         char buf[48];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
-        if (ec != std::errc()) {
-            m_out += "0";
+        const double scaled = precision >= 0 && precision <= 8 ? std::round(v * static_cast<double>(k_pow10[precision])) : 0;
+        if (precision < 0 || precision > 8 || !(std::fabs(scaled) < 1e15)) {
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
+            if (ec != std::errc()) {
+                m_out += "0";
+                return;
+            }
+            char* last = end;
+            if (std::memchr(buf, '.', static_cast<std::size_t>(end - buf))) {
+                while (last > buf && last[-1] == '0') --last;
+                if (last > buf && last[-1] == '.') --last;
+            }
+            m_out.append(buf, last);
             return;
         }
-        // Trailing zeros say nothing: 121.5000000 → 121.5.
-        char* last = end;
-        if (std::memchr(buf, '.', static_cast<std::size_t>(end - buf))) {
-            while (last > buf && last[-1] == '0') --last;
-            if (last > buf && last[-1] == '.') --last;
+        std::int64_t units = static_cast<std::int64_t>(scaled);
+        if (units < 0) {
+            m_out += '-';
+            units = -units;
         }
-        m_out.append(buf, last);
+        const std::int64_t unit = k_pow10[precision];
+        m_out.append(buf, std::to_chars(buf, buf + sizeof buf, units / unit).ptr);
+        std::int64_t fraction = units % unit;
+        if (fraction == 0) return;
+        int digits = precision;
+        while (fraction % 10 == 0) {
+            fraction /= 10;
+            --digits;
+        }
+        // The fraction's digits, with the leading zeros its place needs: 0.0500 → ".05".
+        char* end = buf + digits;
+        for (char* p = end; p > buf;) {
+            *--p = static_cast<char>('0' + fraction % 10);
+            fraction /= 10;
+        }
+        m_out += '.';
+        m_out.append(buf, end);
     }
     bool position() {
         double x = 0;
@@ -174,17 +203,87 @@ private:
     bool m_little = true;
 };
 
-void append_value(std::string& out, const Value& v) {
-    std::visit(
-        [&](const auto& x) {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                out += "null";
+// The length of the well-formed UTF-8 sequence at s[i], or 0 when it is not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2, cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3, cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4, cp = c & 0x07u;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        const auto cc = static_cast<unsigned char>(s[i + k]);
+        if ((cc & 0xC0u) != 0x80u) return 0;
+        cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+// A JSON string: quotes, backslashes and control characters escaped; bytes that are not UTF-8
+// (the store holds decoded text, so this is a safety net) become U+FFFD.
+void append_string(std::string& out, std::string_view s) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    out += '"';
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            const std::size_t n = utf8_sequence(s, i);
+            if (n == 0) {
+                out += "\ufffd";
+                ++i;
             } else {
-                out += nlohmann::json(x).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                out.append(s, i, n);
+                i += n;
             }
-        },
-        v);
+            continue;
+        }
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += k_hex[c >> 4];
+                    out += k_hex[c & 0xF];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+        ++i;
+    }
+    out += '"';
+}
+
+void append_value(std::string& out, const Value& v) {
+    char buf[32];
+    if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        out.append(buf, std::to_chars(buf, buf + sizeof buf, *i).ptr);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+        // Shortest text that reads back as the same double; JSON has no NaN or infinity.
+        if (std::isfinite(*d)) {
+            out.append(buf, std::to_chars(buf, buf + sizeof buf, *d).ptr);
+        } else {
+            out += "null";
+        }
+    } else if (const auto* t = std::get_if<std::string>(&v)) {
+        append_string(out, *t);
+    } else {
+        out += "null";
+    }
 }
 
 }  // namespace
@@ -202,7 +301,7 @@ void append_feature_geojson(std::string& out, const LayerInfo& layer, const Feat
         }
         if (!first) out += ',';
         first = false;
-        out += nlohmann::json(name).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        append_string(out, name);
         out += ':';
         append_value(out, feature.values[i]);
     }

@@ -244,7 +244,7 @@ void SpatialiteStore::initialize() {
 
 std::vector<LayerInfo> SpatialiteStore::layers() {
     std::vector<LayerInfo> out;
-    Statement names(m_db->get(), "SELECT name FROM gridmap_layers ORDER BY name");
+    Statement names(*m_db, "SELECT name FROM gridmap_layers ORDER BY name");
     while (names.step()) {
         if (auto info = layer(names.column_text(0))) out.push_back(std::move(*info));
     }
@@ -252,7 +252,7 @@ std::vector<LayerInfo> SpatialiteStore::layers() {
 }
 
 std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
-    Statement st(m_db->get(),
+    Statement st(*m_db,
                  "SELECT name, title, geometry_type, source_file, source_crs, encoding,"
                  " imported_at, feature_count, minx, miny, maxx, maxy, version"
                  " FROM gridmap_layers WHERE name = ?");
@@ -272,7 +272,7 @@ std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
         info.extent.extend(st.column_double(8), st.column_double(9));
         info.extent.extend(st.column_double(10), st.column_double(11));
     }
-    Statement fields(m_db->get(),
+    Statement fields(*m_db,
                      "SELECT name, type, source_name FROM gridmap_fields WHERE layer = ? ORDER BY ord");
     fields.bind(1, name);
     while (fields.step()) {
@@ -284,7 +284,7 @@ std::optional<LayerInfo> SpatialiteStore::layer(std::string_view name) {
 
 std::map<std::string, std::int64_t> SpatialiteStore::layer_versions() {
     std::map<std::string, std::int64_t> out;
-    Statement st(m_db->get(), "SELECT name, version FROM gridmap_layers");
+    Statement st(*m_db, "SELECT name, version FROM gridmap_layers");
     while (st.step()) out[st.column_text(0)] = st.column_int(1);
     return out;
 }
@@ -383,9 +383,13 @@ std::string where_clause(const LayerInfo& info, const FeatureQuery& query, std::
             params.emplace_back(v);
         }
         if (query.bbox_exact) {
-            terms.push_back("Intersects(geom, BuildMbr(?, ?, ?, ?, 4326))");
-            for (double v : {query.bbox->minx, query.bbox->miny, query.bbox->maxx, query.bbox->maxy}) {
-                params.emplace_back(v);
+            // A geometry whose own box lies inside the query box meets it: only the ones
+            // crossing its edge need the exact (and much dearer) GEOS test.
+            terms.push_back("(MbrWithin(geom, BuildMbr(?, ?, ?, ?, 4326)) OR Intersects(geom, BuildMbr(?, ?, ?, ?, 4326)))");
+            for (int twice = 0; twice < 2; ++twice) {
+                for (double v : {query.bbox->minx, query.bbox->miny, query.bbox->maxx, query.bbox->maxy}) {
+                    params.emplace_back(v);
+                }
             }
         }
     }
@@ -422,7 +426,7 @@ void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQu
            " ORDER BY fid LIMIT ? OFFSET ?";
     params.emplace_back(query.limit);
     params.emplace_back(query.offset);
-    Statement st(m_db->get(), sql);
+    Statement st(*m_db, sql);
     for (std::size_t i = 0; i < params.size(); ++i) bind_value(st, static_cast<int>(i + 1), params[i]);
     const int n = static_cast<int>(info->fields.size());
     Feature feature;
@@ -440,7 +444,7 @@ std::int64_t SpatialiteStore::count_features(std::string_view layer_name, const 
     auto info = layer(layer_name);
     if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
     std::vector<Value> params;
-    Statement st(m_db->get(), "SELECT count(*) FROM " + quote_identifier(info->name) +
+    Statement st(*m_db, "SELECT count(*) FROM " + quote_identifier(info->name) +
                                   where_clause(*info, query, params));
     for (std::size_t i = 0; i < params.size(); ++i) bind_value(st, static_cast<int>(i + 1), params[i]);
     st.step();
