@@ -109,10 +109,13 @@ void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::stri
         tile = std::move(with_gzip);
     }
     server.metrics().record_tile(ctx.req.matches[1], format, tile->body.empty());
+    // The gzip form is another representation, so it has its own strong tag (RFC 9110 8.8.1).
+    const bool send_gzip = wants_gzip && !tile->gzipped.empty() && !tile->body.empty();
+    const std::string etag = send_gzip ? tile->etag.substr(0, tile->etag.size() - 1) + "-gzip\"" : tile->etag;
     ctx.res.set_header("Cache-Control", "public, max-age=60");
-    ctx.res.set_header("ETag", tile->etag);
+    ctx.res.set_header("ETag", etag);
     ctx.res.set_header("Vary", "Accept-Encoding");
-    if (etag_matches(ctx.req.get_header_value("If-None-Match"), tile->etag)) {
+    if (etag_matches(ctx.req.get_header_value("If-None-Match"), etag)) {
         ctx.res.status = 304;
         return;
     }
@@ -120,7 +123,7 @@ void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::stri
         ctx.res.status = 204;
         return;
     }
-    if (wants_gzip && !tile->gzipped.empty()) {
+    if (send_gzip) {
         ctx.res.set_header("Content-Encoding", "gzip");
         ctx.res.set_content(tile->gzipped, tile->content_type);
     } else {

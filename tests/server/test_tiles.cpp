@@ -161,6 +161,21 @@ TEST(Tiles, CacheEtagGzipAndInvalidation) {
     ASSERT_TRUE(zipped);
     EXPECT_EQ(zipped->get_header_value("Content-Encoding"), "gzip");
     EXPECT_EQ(zipped->body, first->body) << "the client decompresses to the same tile";
+    const std::string zipped_etag = zipped->get_header_value("ETag");
+    EXPECT_NE(zipped_etag, etag) << "the gzip form is another representation";
+    auto zipped_again = client.Get(path_of("buildings,stations", t),
+                                   {{"Accept-Encoding", "gzip"}, {"If-None-Match", zipped_etag}});
+    EXPECT_EQ(zipped_again->status, 304);
+
+    // A tile first asked for with gzip is compressed as it is drawn.
+    const geo::tiles::TileId next{t.z, t.x + 1, t.y};
+    auto zipped_first = client.Get(path_of("buildings", next), {{"Accept-Encoding", "gzip"}});
+    ASSERT_TRUE(zipped_first);
+    ASSERT_EQ(zipped_first->status, 200);
+    EXPECT_EQ(zipped_first->get_header_value("Content-Encoding"), "gzip");
+    auto plain = client.Get(path_of("buildings", next));
+    EXPECT_EQ(plain->get_header_value("Content-Encoding"), "");
+    EXPECT_EQ(plain->body, zipped_first->body);
 
     // Replacing the stations changes exactly the tiles that show stations.
     {
