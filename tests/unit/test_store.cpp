@@ -93,6 +93,33 @@ TEST(Store, BboxLimitAndOffset) {
     EXPECT_EQ(fids, (std::vector<std::int64_t>{5, 6}));
 }
 
+TEST(Store, ReadsChosenFieldsWithoutGeometry) {
+    gridmap::test::TempDir dir;
+    auto store = geo::store::open_store((dir / "s.sqlite").string(), true);
+    write_points(*store, "stations", 3, WriteMode::replace);
+    geo::store::FeatureQuery q;
+    q.fields = {"floor_area_m2", "name"};
+    q.geometry = false;
+    std::vector<std::pair<double, std::string>> rows;
+    store->read_features("stations", q, [&](const geo::Feature& f) {
+        EXPECT_EQ(f.values.size(), 2u);
+        EXPECT_TRUE(f.wkb.empty());
+        rows.emplace_back(std::get<double>(f.values[0]), std::get<std::string>(f.values[1]));
+        return true;
+    });
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[2], (std::pair<double, std::string>{152.0, "站2"}));
+
+    q.fields = {"name", "no_such_field"};
+    try {
+        store->read_features("stations", q, [](const geo::Feature&) { return true; });
+        FAIL() << "an unknown field must be refused";
+    } catch (const geo::Error& e) {
+        EXPECT_EQ(e.code(), geo::Errc::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("no_such_field"), std::string::npos);
+    }
+}
+
 TEST(Store, WriterWithoutCommitChangesNothing) {
     gridmap::test::TempDir dir;
     auto store = geo::store::open_store((dir / "s.sqlite").string(), true);

@@ -420,22 +420,35 @@ void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQu
     auto info = layer(layer_name);
     if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
     std::string sql = "SELECT fid";
-    for (const auto& f : info->fields) sql += ", " + quote_identifier(f.name);
+    int n = 0;
+    if (query.fields.empty()) {
+        for (const auto& f : info->fields) sql += ", " + quote_identifier(f.name);
+        n = static_cast<int>(info->fields.size());
+    } else {
+        for (const auto& name : query.fields) {
+            const bool known = std::any_of(info->fields.begin(), info->fields.end(),
+                                           [&](const Field& f) { return f.name == name; });
+            if (!known) throw Error(Errc::invalid_argument, "layer " + info->name + " has no field \"" + name + "\"");
+            sql += ", " + quote_identifier(name);
+        }
+        n = static_cast<int>(query.fields.size());
+    }
     std::vector<Value> params;
-    sql += ", AsBinary(geom) FROM " + quote_identifier(info->name) + where_clause(*info, query, params) +
-           " ORDER BY fid LIMIT ? OFFSET ?";
+    sql += query.geometry ? ", AsBinary(geom)" : ", NULL";
+    sql += " FROM " + quote_identifier(info->name) + where_clause(*info, query, params) + " ORDER BY fid LIMIT ? OFFSET ?";
     params.emplace_back(query.limit);
     params.emplace_back(query.offset);
     Statement st(*m_db, sql);
     for (std::size_t i = 0; i < params.size(); ++i) bind_value(st, static_cast<int>(i + 1), params[i]);
-    const int n = static_cast<int>(info->fields.size());
     Feature feature;
     while (st.step()) {
         feature.fid = st.column_int(0);
         feature.values.clear();
         for (int i = 0; i < n; ++i) feature.values.push_back(read_value(st, i + 1));
-        const auto blob = st.column_blob(n + 1);
-        feature.wkb.assign(blob.begin(), blob.end());
+        if (query.geometry) {
+            const auto blob = st.column_blob(n + 1);
+            feature.wkb.assign(blob.begin(), blob.end());
+        }
         if (!visit(feature)) break;
     }
 }

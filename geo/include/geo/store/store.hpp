@@ -66,6 +66,11 @@ struct FeatureQuery {
     std::shared_ptr<const query::Expr> filter;
     std::int64_t limit = -1;   ///< −1: no limit
     std::int64_t offset = 0;
+    /// Only these fields, in this order, fill Feature::values (empty: every field of the
+    /// layer, in LayerInfo::fields order). Unknown names throw geo::Error (invalid_argument).
+    std::vector<std::string> fields;
+    /// false: Feature::wkb stays empty (for analyses that need only attributes; much faster).
+    bool geometry = true;
 };
 
 /// The layers of one Gridmap database. Callers see only this interface, so that another
