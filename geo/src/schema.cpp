@@ -62,6 +62,11 @@ const std::vector<CoreLayer>& layers() {
              {"station_type", FieldType::text, {"station_type"}, false, "type of the station"},
              {"minutes", FieldType::real, {"minutes"}, false, "walking minutes"},
              {"mode", FieldType::text, {"mode"}, false, "euclidean or walking"},
+             {"speed_m_per_min", FieldType::real, {"speed_m_per_min"}, false, "walking speed, metres a minute"},
+             {"radius_m", FieldType::real, {"radius_m"}, false, "minutes × speed, metres"},
+             {"snap_m", FieldType::real, {"snap_m"}, false, "walking: station to its nearest road, metres"},
+             {"area_m2", FieldType::real, {"area_m2"}, false, "area of the circle, m²"},
+             {"note", FieldType::text, {"note"}, false, "why a walking circle fell back to euclidean"},
          }},
     };
     return all;

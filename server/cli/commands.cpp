@@ -282,6 +282,7 @@ const std::vector<Command>& commands() {
           "Settings come from the defaults, then --config, then GRIDMAP_* environment variables\n"
           "(GRIDMAP_PORT=9000 …), then these flags. One access-log line per request goes to stderr.\n"},
          &run_serve},
+        {analyze_spec(), &run_analyze},
         {{"check",
           "Checks the database: SQLite integrity, every layer's spatial index and catalog count. "
           "Exit code 1 when a problem is found.",

@@ -15,6 +15,10 @@ struct Command {
 /// Every command of the `gridmap` tool, in the order `gridmap --help` lists them.
 const std::vector<Command>& commands();
 
+/// gridmap analyze (cli/analyze.cpp).
+CommandSpec analyze_spec();
+int run_analyze(const Args& args);
+
 /// The database used when --db is not given: $GRIDMAP_DB, else gridmap.sqlite.
 std::string default_db();
 

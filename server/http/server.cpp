@@ -41,7 +41,7 @@ bool plausible_host(const std::string& host) {
 
 }  // namespace
 
-Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(m_config.cache_bytes) {
+Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(m_config.cache_bytes), m_jobs(m_config.db) {
     m_http.new_task_queue = [this] {
         return new BoundedThreadPool(static_cast<std::size_t>(m_config.worker_threads()),
                                      m_config.max_queued_requests);
@@ -99,6 +99,7 @@ void Server::register_routes() {
     register_feature_routes(*this);
     register_tile_routes(*this);
     register_query_routes(*this);
+    register_analysis_routes(*this);
 }
 
 geo::store::Store& Server::store() {
@@ -114,6 +115,13 @@ geo::store::Store& Server::store() {
 void Server::get(const std::string& name, const std::string& pattern, Handler handler) {
     m_http.Get(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
                                                                    httplib::Response& res) {
+        handle(name, handler, req, res);
+    });
+}
+
+void Server::post(const std::string& name, const std::string& pattern, Handler handler) {
+    m_http.Post(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
+                                                                    httplib::Response& res) {
         handle(name, handler, req, res);
     });
 }

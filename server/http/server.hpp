@@ -11,6 +11,7 @@
 #include "geo/store/store.hpp"
 #include "geo/style/style.hpp"
 #include "http/config.hpp"
+#include "http/jobs.hpp"
 #include "http/metrics.hpp"
 #include "http/tile_cache.hpp"
 
@@ -63,6 +64,10 @@ public:
     using Handler = std::function<void(RequestContext&)>;
     /// Registers a GET route. `pattern` is a regex over the path; `name` labels metrics and logs.
     void get(const std::string& name, const std::string& pattern, Handler handler);
+    /// Registers a POST route, as get().
+    void post(const std::string& name, const std::string& pattern, Handler handler);
+    /// The analyses running for clients.
+    JobRunner& jobs() noexcept { return m_jobs; }
 
 private:
     void handle(const std::string& name, const Handler& handler, const httplib::Request& req,
@@ -74,6 +79,7 @@ private:
     TileCache m_tile_cache;
     std::unique_ptr<geo::style::Style> m_style;
     std::string m_style_json;
+    JobRunner m_jobs;
     httplib::Server m_http;
     int m_port = 0;
 };
@@ -82,5 +88,6 @@ void register_system_routes(Server& server);
 void register_feature_routes(Server& server);
 void register_tile_routes(Server& server);
 void register_query_routes(Server& server);
+void register_analysis_routes(Server& server);
 
 }  // namespace gridmap::http

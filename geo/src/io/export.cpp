@@ -20,16 +20,6 @@ std::unique_ptr<OGRGeometry> from_wkb(const std::vector<unsigned char>& wkb) {
     return std::unique_ptr<OGRGeometry>(g);
 }
 
-std::string csv_escape(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
-
 std::string value_text(const Value& v) {
     return std::visit(
         [](const auto& x) -> std::string {
@@ -56,6 +46,16 @@ LayerInfo require_layer(store::Store& store, const std::string& layer) {
 }
 
 }  // namespace
+
+std::string csv_escape(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
 
 void write_geojson(store::Store& store, const std::string& layer, const store::FeatureQuery& query,
                    std::ostream& out) {

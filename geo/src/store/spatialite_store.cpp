@@ -385,11 +385,19 @@ std::string where_clause(const LayerInfo& info, const FeatureQuery& query, std::
         if (query.bbox_exact) {
             // A geometry whose own box lies inside the query box meets it: only the ones
             // crossing its edge need the exact (and much dearer) GEOS test.
-            terms.push_back("(MbrWithin(geom, BuildMbr(?, ?, ?, ?, 4326)) OR Intersects(geom, BuildMbr(?, ?, ?, ?, 4326)))");
-            for (int twice = 0; twice < 2; ++twice) {
-                for (double v : {query.bbox->minx, query.bbox->miny, query.bbox->maxx, query.bbox->maxy}) {
-                    params.emplace_back(v);
-                }
+            // A box without width or height is a point or a line to GEOS: as a flat polygon it
+            // would meet nothing.
+            const BBox& b = *query.bbox;
+            const bool flat_x = b.minx == b.maxx, flat_y = b.miny == b.maxy;
+            const char* shape = flat_x && flat_y ? "MakePoint(?, ?, 4326)"
+                                : flat_x || flat_y ? "MakeLine(MakePoint(?, ?, 4326), MakePoint(?, ?, 4326))"
+                                                   : "BuildMbr(?, ?, ?, ?, 4326)";
+            terms.push_back("(MbrWithin(geom, BuildMbr(?, ?, ?, ?, 4326)) OR Intersects(geom, " + std::string(shape) + "))");
+            for (double v : {b.minx, b.miny, b.maxx, b.maxy}) params.emplace_back(v);
+            if (flat_x && flat_y) {
+                for (double v : {b.minx, b.miny}) params.emplace_back(v);
+            } else {
+                for (double v : {b.minx, b.miny, b.maxx, b.maxy}) params.emplace_back(v);
             }
         }
     }

@@ -37,6 +37,9 @@ nlohmann::ordered_json feature_json(const LayerInfo& layer, const Feature& featu
 void append_feature_geojson(std::string& out, const LayerInfo& layer, const Feature& feature, OutputCrs crs,
                             const std::vector<std::string>& properties = {});
 
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+std::string csv_escape(const std::string& s);
+
 /// EPSG:3857 metres → EPSG:4326 lon/lat.
 void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept;
 

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "geo/analysis/run.hpp"
+
+namespace gridmap::http {
+
+/// One analysis run for an HTTP client. Fields change while it runs: read them through
+/// snapshot().
+class Job {
+public:
+    enum class Status { queued, running, succeeded, failed };
+
+    struct State {
+        Status status = Status::queued;
+        double progress = 0;  ///< 0…1
+        std::string stage;
+        std::string error;     ///< failed: a message for the user
+        int error_status = 0;  ///< failed: the HTTP status the error maps to
+        std::chrono::system_clock::time_point created, started, finished;
+    };
+
+    Job(std::string id, geo::analysis::AnalysisRequest request);
+
+    const std::string& id() const noexcept { return m_id; }
+    const geo::analysis::AnalysisRequest& request() const noexcept { return m_request; }
+    State snapshot() const;
+    /// The result once succeeded (null before); immutable from then on.
+    std::shared_ptr<const geo::analysis::AnalysisResult> result() const;
+
+private:
+    friend class JobRunner;
+    const std::string m_id;
+    const geo::analysis::AnalysisRequest m_request;
+    mutable std::mutex m_mutex;
+    State m_state;
+    std::shared_ptr<const geo::analysis::AnalysisResult> m_result;
+};
+
+std::string_view to_string(Job::Status status) noexcept;
+
+/// Runs analyses one at a time on a thread of its own, with its own store connection, so that
+/// a long analysis never holds a request thread. A bounded number of jobs wait; finished jobs
+/// are kept (the newest `keep_finished`) for their results to be fetched.
+class JobRunner {
+public:
+    JobRunner(std::string db, std::size_t max_waiting = 8, std::size_t keep_finished = 64);
+    ~JobRunner();
+    JobRunner(const JobRunner&) = delete;
+    JobRunner& operator=(const JobRunner&) = delete;
+
+    /// Queues a job. Throws geo::Error (unavailable) when max_waiting jobs already wait.
+    std::shared_ptr<Job> submit(geo::analysis::AnalysisRequest request);
+    /// The job with this id, or null (unknown, or dropped as one of the oldest finished).
+    std::shared_ptr<Job> find(const std::string& id) const;
+
+private:
+    void work();
+
+    const std::string m_db;
+    const std::size_t m_max_waiting;
+    const std::size_t m_keep_finished;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<std::shared_ptr<Job>> m_waiting;
+    std::map<std::string, std::shared_ptr<Job>> m_jobs;
+    std::deque<std::string> m_finished;  ///< oldest first
+    std::uint64_t m_next = 1;
+    bool m_stopping = false;
+    std::atomic<bool> m_stopping_now{false};  ///< read by a running analysis' progress calls
+    std::thread m_thread;  // last: starts after everything above exists
+};
+
+}  // namespace gridmap::http
