@@ -130,9 +130,8 @@ int run_analyze(const Args& args) {
 
     auto store = geo::store::open_store(args.value_or("db", default_db()), false);
     ProgressBar bar("analyze " + std::string(geo::analysis::to_string(kind)));
-    const auto result = geo::analysis::run_analysis(*store, request, [&](double fraction, std::string_view) {
-        bar.update(static_cast<std::int64_t>(fraction * 1000), 1000);
-    });
+    const auto result = geo::analysis::run_analysis(
+        *store, request, [&](double fraction, std::string_view stage) { bar.update_stage(fraction, stage); });
     bar.finish();
 
     std::string output;

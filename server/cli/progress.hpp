@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace gridmap::cli {
 
@@ -13,6 +14,8 @@ public:
     explicit ProgressBar(std::string label);
     ~ProgressBar();
     void update(std::int64_t done, std::int64_t total);
+    /// For work measured in stages rather than features: a fraction 0…1 and what runs now.
+    void update_stage(double fraction, std::string_view stage);
     void finish();
 
 private:

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/params.hpp"
+#include "geo/analysis/run.hpp"
 #include "http/server.hpp"
 
 namespace gridmap::http {
@@ -26,6 +27,32 @@ ordered_json json_response(const std::string& description, const std::string& ty
 
 ordered_json operation(const std::string& summary, ordered_json parameters, ordered_json responses) {
     return {{"get", {{"summary", summary}, {"parameters", parameters}, {"responses", responses}}}};
+}
+
+// POST /analysis/{kind}: the body's parameters per kind come from the library's own list.
+ordered_json analysis_operation() {
+    ordered_json kinds = ordered_json::object();
+    for (auto kind : {geo::analysis::AnalysisKind::coverage, geo::analysis::AnalysisKind::load, geo::analysis::AnalysisKind::siting,
+                      geo::analysis::AnalysisKind::norms, geo::analysis::AnalysisKind::circles}) {
+        ordered_json properties = ordered_json::object();
+        for (const auto& [name, help] : geo::analysis::analysis_parameters(kind)) {
+            properties[name] = {{"description", help}, {"oneOf", {{{"type", "string"}}, {{"type", "number"}}, {{"type", "boolean"}}}}};
+        }
+        kinds[std::string(geo::analysis::to_string(kind))] = {{"type", "object"}, {"additionalProperties", false}, {"properties", properties}};
+    }
+    ordered_json op = operation(
+        "start an analysis (coverage, load, siting, norms, circles) as a job; the body holds its parameters (see "
+        "x-parameters-by-kind); 202 with Location: /jobs/{id}",
+        {param("kind", "path", "coverage, load, siting, norms or circles",
+               {{"type", "string"}, {"enum", {"coverage", "load", "siting", "norms", "circles"}}}, true)},
+        {{"202", json_response("the job, queued")},
+         {"400", problem_response("bad parameter")},
+         {"404", problem_response("no such analysis or stations layer")},
+         {"503", problem_response("too many analyses waiting")}});
+    ordered_json post = op["get"];
+    post["requestBody"] = {{"required", false}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+    post["x-parameters-by-kind"] = kinds;
+    return {{"post", post}};
 }
 
 ordered_json openapi_document(const ServerConfig& config) {
@@ -100,11 +127,27 @@ ordered_json openapi_document(const ServerConfig& config) {
         {"/metrics", operation("Prometheus metrics", ordered_json::array(),
                                {{"200", {{"description", "metrics"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})},
         {"/openapi.json", operation("this document", ordered_json::array(), {{"200", json_response("OpenAPI 3.0")}})},
+        {"/analysis/{kind}", analysis_operation()},
+        {"/jobs/{id}",
+         operation("an analysis job: status (queued, running, succeeded, failed), progress 0-1, stage, result links",
+                   {param("id", "path", "job id from POST /analysis/{kind}", {{"type", "string"}}, true)},
+                   {{"200", json_response("the job")}, {"404", problem_response("no such job (finished jobs are kept for a while)")}})},
+        {"/jobs/{id}/result.{format}",
+         operation("an analysis result: json, csv, geojson, or png (a map for reports, width and height 200-4000 px)",
+                   {param("id", "path", "job id", {{"type", "string"}}, true),
+                    param("format", "path", "json, csv, geojson or png", {{"type", "string"}, {"enum", {"json", "csv", "geojson", "png"}}}, true),
+                    param("width", "query", "png width", {{"type", "integer"}, {"default", 1600}}),
+                    param("height", "query", "png height", {{"type", "integer"}, {"default", 1200}})},
+                   {{"200", {{"description", "the result"}}},
+                    {"400", problem_response("the analysis failed: the detail says why")},
+                    {"404", problem_response("no such job")},
+                    {"409", problem_response("the job has not finished yet")}})},
     };
     return {
         {"openapi", "3.0.3"},
         {"info", {{"title", "Gridmap"}, {"version", "0.1.0"},
-                  {"description", "GIS server for community grid management: OGC API – Features, vector tiles, health and metrics. "
+                  {"description", "GIS server for community grid management: OGC API – Features, vector and raster tiles, "
+                                  "point queries, planners' analyses as jobs, health and metrics. "
                                   "Errors are application/problem+json (RFC 9457)."}}},
         {"paths", paths},
         {"components",

@@ -441,38 +441,5 @@ TEST_F(ReportMap, DistrictCoverageMap) {
               30);
 }
 
-// Timing on a large city; runs when GRIDMAP_CITY_DB names a copy of a scripts/bench database.
-TEST(ReportMapCity, RendersLargeCityInSeconds) {
-    const char* db = std::getenv("GRIDMAP_CITY_DB");
-    if (!db || !*db) GTEST_SKIP() << "set GRIDMAP_CITY_DB to a bench city database";
-    auto store = geo::store::open_store(db, false);
-    const auto style = geo::style::load_style_file(std::filesystem::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json");
-    const auto buildings = store->layer("buildings");
-    ASSERT_TRUE(buildings);
-    const geo::BBox e = buildings->extent;
-    ReportMapOptions options;
-    options.title = "全市服务站覆盖";
-    MapOverlay stations;
-    stations.legend = "服务站";
-    stations.fill = {0.84, 0.16, 0.16, 1};
-    stations.stroke = {1, 1, 1, 1};
-    store->read_features("stations", {}, [&](const geo::Feature& f) {
-        stations.wkb.push_back(f.wkb);
-        return true;
-    });
-    options.overlays = {stations};
-    options.bbox = e;
-    for (const int size : {1600, 4000}) {
-        options.width_px = size;
-        options.height_px = size * 3 / 4;
-        const auto t0 = std::chrono::steady_clock::now();
-        const std::string png = geo::analysis::render_report_map(*store, style, options);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const auto layout = geo::analysis::layout_report_map(*store, options);
-        std::printf("city map %d px, zoom %.2f: %.2f s, %zu bytes\n", size, layout.zoom, s, png.size());
-        keep("city-" + std::to_string(size) + ".png", png);
-        EXPECT_LT(s, 10);
-    }
-}
 
 }  // namespace

@@ -171,9 +171,11 @@ TEST(Http, MetricsAndOpenApi) {
     for (const char* path : {"/", "/conformance", "/collections", "/collections/{collectionId}",
                              "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
                              "/tiles/{layers}.json", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/health", "/metrics",
-                             "/openapi.json", "/query/at", "/query/search", "/tiles/{layers}/{z}/{x}/{y}.png", "/styles/gridmap.json"}) {
+                             "/openapi.json", "/query/at", "/query/search", "/tiles/{layers}/{z}/{x}/{y}.png", "/styles/gridmap.json",
+                             "/analysis/{kind}", "/jobs/{id}", "/jobs/{id}/result.{format}"}) {
         EXPECT_TRUE(api["paths"].contains(path)) << path;
     }
+    EXPECT_TRUE(api["paths"]["/analysis/{kind}"]["post"]["x-parameters-by-kind"]["coverage"]["properties"].contains("minutes"));
 }
 
 }  // namespace

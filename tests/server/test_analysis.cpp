@@ -1,0 +1,192 @@
+// The analyses over HTTP (POST /analysis/{kind} → job → results) and from the command line.
+#include <chrono>
+#include <thread>
+
+#include <cairo.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "geo/analysis/coverage.hpp"
+#include "geo/analysis/run.hpp"
+#include "geo/store/store.hpp"
+#include "server/server_fixture.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+// Polls a job until it has finished; returns its last state.
+json wait_for(httplib::Client& client, const std::string& id) {
+    for (int i = 0; i < 600; ++i) {
+        auto res = client.Get("/jobs/" + id);
+        EXPECT_TRUE(res);
+        if (!res) return {};
+        EXPECT_EQ(res->status, 200);
+        const auto j = json::parse(res->body);
+        if (j["status"] == "succeeded" || j["status"] == "failed") return j;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "job " << id << " did not finish in 30 s";
+    return {};
+}
+
+struct PngSize {
+    int width = 0;
+    int height = 0;
+};
+
+PngSize png_size(const std::string& bytes) {
+    struct Reader {
+        const std::string* data;
+        std::size_t pos;
+    } reader{&bytes, 0};
+    cairo_surface_t* s = cairo_image_surface_create_from_png_stream(
+        [](void* closure, unsigned char* out, unsigned int length) {
+            auto* r = static_cast<Reader*>(closure);
+            if (r->pos + length > r->data->size()) return CAIRO_STATUS_READ_ERROR;
+            std::memcpy(out, r->data->data() + r->pos, length);
+            r->pos += length;
+            return CAIRO_STATUS_SUCCESS;
+        },
+        &reader);
+    PngSize size;
+    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
+        size = {cairo_image_surface_get_width(s), cairo_image_surface_get_height(s)};
+    }
+    cairo_surface_destroy(s);
+    return size;
+}
+
+TEST(Analysis, CoverageJobGivesTheSameAnswerAsTheLibrary) {
+    auto& server = gridmap::test::demo_server();
+    auto client = server.client();
+    auto start = client.Post("/analysis/coverage", R"({"minutes": 10, "speed": 60, "mode": "euclidean", "buildings": "none"})",
+                             "application/json");
+    ASSERT_TRUE(start);
+    ASSERT_EQ(start->status, 202) << start->body;
+    const auto started = json::parse(start->body);
+    const std::string id = started["id"];
+    EXPECT_EQ(start->get_header_value("Location"), "http://127.0.0.1:" + std::to_string(server.port()) + "/jobs/" + id);
+    EXPECT_EQ(started["kind"], "coverage");
+
+    const auto done = wait_for(client, id);
+    ASSERT_EQ(done["status"], "succeeded") << done.dump();
+    EXPECT_DOUBLE_EQ(done["progress"].get<double>(), 1.0);
+    EXPECT_EQ(done["links"].size(), 5u);
+
+    auto result = client.Get("/jobs/" + id + "/result.json");
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 200);
+    const auto j = json::parse(result->body);
+    auto store = geo::store::open_store(server.db(), false);
+    geo::analysis::CircleDefinition ten;
+    const auto direct = geo::analysis::coverage(*store, {}, ten);
+    EXPECT_EQ(j["overall"]["households_total"], 28288);
+    EXPECT_EQ(j["overall"]["households_covered"], direct.overall.households_covered);
+    EXPECT_EQ(j["overall"]["buildings_covered"], direct.overall.buildings_covered);
+    EXPECT_EQ(j["by_grid"].size(), 72u);
+    EXPECT_FALSE(j.contains("uncovered_buildings"));
+
+    auto csv = client.Get("/jobs/" + id + "/result.csv");
+    EXPECT_EQ(csv->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+    EXPECT_EQ(csv->body.rfind("level,code,name,community,street,", 0), 0u);
+    auto geojson = client.Get("/jobs/" + id + "/result.geojson");
+    const auto fc = json::parse(geojson->body);
+    EXPECT_EQ(fc["type"], "FeatureCollection");
+    std::size_t uncovered = 0;
+    for (const auto& f : fc["features"]) uncovered += f["properties"]["kind"] == "uncovered_building" ? 1 : 0;
+    EXPECT_EQ(static_cast<std::int64_t>(uncovered), direct.overall.buildings_total - direct.overall.buildings_covered);
+
+    auto png = client.Get("/jobs/" + id + "/result.png?width=800&height=600");
+    ASSERT_EQ(png->status, 200);
+    EXPECT_EQ(png->get_header_value("Content-Type"), "image/png");
+    const auto size = png_size(png->body);
+    EXPECT_EQ(size.width, 800);
+    EXPECT_EQ(size.height, 600);
+}
+
+TEST(Analysis, EveryKindRunsAsAJob) {
+    auto client = gridmap::test::demo_server().client();
+    for (const char* kind : {"load", "siting", "norms"}) {
+        auto start = client.Post(std::string("/analysis/") + kind, "{}", "application/json");
+        ASSERT_TRUE(start);
+        ASSERT_EQ(start->status, 202) << kind << ": " << start->body;
+        const auto done = wait_for(client, json::parse(start->body)["id"]);
+        ASSERT_EQ(done["status"], "succeeded") << kind << ": " << done.dump();
+        auto result = client.Get(done["links"][1]["href"].get<std::string>().substr(done["links"][1]["href"].get<std::string>().find("/jobs/")));
+        ASSERT_EQ(result->status, 200);
+        EXPECT_EQ(json::parse(result->body)["analysis"], kind);
+    }
+}
+
+TEST(Analysis, BadRequestsAreProblemsNotJobs) {
+    auto client = gridmap::test::demo_server().client();
+    struct Case {
+        std::string path, body;
+        int status;
+        std::string says;
+    };
+    for (const auto& c : std::vector<Case>{
+             {"/analysis/coverage", R"({"minutes": "ten"})", 400, "minutes must be a number"},
+             {"/analysis/coverage", R"({"minutes": 10, "colour": "red"})", 400, "has no parameter"},
+             {"/analysis/coverage", R"({"mode": "flying"})", 400, "euclidean or walking"},
+             {"/analysis/coverage", R"({"minutes": 100000})", 400, "at most 240"},
+             {"/analysis/coverage", "not json", 400, "not JSON"},
+             {"/analysis/coverage", "[1, 2]", 400, "JSON object"},
+             {"/analysis/coverage", R"({"stations": "no_such_layer"})", 404, "no_such_layer"},
+             {"/analysis/teleport", "{}", 404, "no analysis named"},
+             {"/analysis/siting", R"({"sites": 500})", 400, "sites"},
+         }) {
+        auto res = client.Post(c.path, c.body, "application/json");
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, c.status) << c.path << " " << c.body << ": " << res->body;
+        EXPECT_EQ(res->get_header_value("Content-Type"), "application/problem+json");
+        EXPECT_NE(res->body.find(c.says), std::string::npos) << res->body;
+    }
+    auto unknown = client.Get("/jobs/999-0000000000000000");
+    EXPECT_EQ(unknown->status, 404);
+    auto unknown_result = client.Get("/jobs/999-0000000000000000/result.csv");
+    EXPECT_EQ(unknown_result->status, 404);
+}
+
+TEST(Analysis, CirclesJobRegeneratesTheLayerAndItsTiles) {
+    gridmap::test::DemoServer server;  // its own database: this test writes a layer
+    auto client = server.client();
+    auto start = client.Post("/analysis/circles", R"({"preset": 5})", "application/json");
+    ASSERT_EQ(start->status, 202);
+    const auto done = wait_for(client, json::parse(start->body)["id"]);
+    ASSERT_EQ(done["status"], "succeeded") << done.dump();
+    auto items = client.Get("/collections/service_circles/items?limit=100");
+    ASSERT_EQ(items->status, 200);
+    const auto fc = json::parse(items->body);
+    EXPECT_EQ(fc["numberReturned"], 19);
+    EXPECT_DOUBLE_EQ(fc["features"][0]["properties"]["radius_m"].get<double>(), 300.0);
+    auto tile = client.Get("/tiles/service_circles.json");
+    EXPECT_EQ(tile->status, 200);
+}
+
+TEST(AnalyzeCommand, WritesJsonAndRefusesBadInput) {
+    auto& server = gridmap::test::demo_server();
+    auto ok = gridmap::test::run({gridmap::test::gridmap_binary().string(), "analyze", "coverage", "--db", server.db(),
+                                  "--preset", "10", "--buildings", "none"});
+    ASSERT_EQ(ok.exit_code, 0) << ok.err;
+    const auto j = json::parse(ok.out);
+    EXPECT_DOUBLE_EQ(j["definition"]["radius_m"].get<double>(), 500.0);
+    EXPECT_EQ(j["overall"]["households_total"], 28288);
+
+    auto wrong_flag = gridmap::test::run({gridmap::test::gridmap_binary().string(), "analyze", "coverage", "--db",
+                                          server.db(), "--capacity", "10"});
+    EXPECT_EQ(wrong_flag.exit_code, 2);
+    EXPECT_NE(wrong_flag.err.find("--capacity does not apply to coverage"), std::string::npos) << wrong_flag.err;
+
+    auto bad_value = gridmap::test::run({gridmap::test::gridmap_binary().string(), "analyze", "load", "--db",
+                                         server.db(), "--capacity", "lots"});
+    EXPECT_EQ(bad_value.exit_code, 1);
+    EXPECT_NE(bad_value.err.find("capacity must be a whole number"), std::string::npos) << bad_value.err;
+
+    auto no_out = gridmap::test::run({gridmap::test::gridmap_binary().string(), "analyze", "norms", "--db",
+                                      server.db(), "--format", "png"});
+    EXPECT_EQ(no_out.exit_code, 2);
+}
+
+}  // namespace
