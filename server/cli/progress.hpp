@@ -19,6 +19,8 @@ public:
     void finish();
 
 private:
+    void draw(double fraction, const std::string& what);
+
     std::string m_label;
     bool m_tty;
     int m_last_decile = -1;

@@ -456,13 +456,7 @@ class DemoNorms : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         s_dir = new gridmap::test::TempDir;
-        auto store = geo::store::open_store((*s_dir / "demo.sqlite").string(), true);
-        for (const char* layer : {"grid_cells", "buildings", "stations"}) {
-            geo::import::ImportOptions options;
-            options.path = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "data/demo" / (std::string(layer) + ".geojson")).string();
-            options.layer = layer;
-            geo::import::import_file(*store, options);
-        }
+        gridmap::test::import_demo(*s_dir / "demo.sqlite", {"grid_cells", "buildings", "stations"});
     }
     static void TearDownTestSuite() {
         delete s_dir;

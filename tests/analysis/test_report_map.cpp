@@ -128,13 +128,8 @@ class ReportMap : public testing::Test {
 protected:
     static void SetUpTestSuite() {
         s_dir = std::make_unique<gridmap::test::TempDir>();
-        s_store = geo::store::open_store((*s_dir / "demo.sqlite").string(), true);
-        for (const char* layer : {"grid_cells", "buildings", "stations", "roads"}) {
-            geo::import::ImportOptions options;
-            options.path = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "data/demo" / (std::string(layer) + ".geojson")).string();
-            options.layer = layer;
-            geo::import::import_file(*s_store, options);
-        }
+        gridmap::test::import_demo(*s_dir / "demo.sqlite");
+        s_store = geo::store::open_store((*s_dir / "demo.sqlite").string(), false);
         s_style = std::make_unique<geo::style::Style>(
             geo::style::load_style_file(std::filesystem::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json"));
         s_extent = s_store->layer("grid_cells")->extent;

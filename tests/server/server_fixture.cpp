@@ -1,22 +1,18 @@
 #include "server/server_fixture.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+
+#include <cairo.h>
 
 #include "geo/import/import.hpp"
 
 namespace gridmap::test {
 
 DemoServer::DemoServer() {
-    {
-        auto store = geo::store::open_store(db(), true);
-        for (const char* layer : {"grid_cells", "buildings", "stations", "roads"}) {
-            geo::import::ImportOptions options;
-            options.path = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "data/demo" / (std::string(layer) + ".geojson")).string();
-            options.layer = layer;
-            geo::import::import_file(*store, options);
-        }
-    }
+    import_demo(db());
     gridmap::http::ServerConfig config;
     config.db = db();
     config.port = 0;
@@ -54,6 +50,40 @@ httplib::Client DemoServer::client() const {
 DemoServer& demo_server() {
     static DemoServer server;
     return server;
+}
+
+Png decode_png(const std::string& bytes) {
+    struct Reader {
+        const std::string* data;
+        std::size_t pos;
+    } reader{&bytes, 0};
+    cairo_surface_t* surface = cairo_image_surface_create_from_png_stream(
+        [](void* closure, unsigned char* out, unsigned int length) {
+            auto* r = static_cast<Reader*>(closure);
+            if (r->pos + length > r->data->size()) return CAIRO_STATUS_READ_ERROR;
+            std::memcpy(out, r->data->data() + r->pos, length);
+            r->pos += length;
+            return CAIRO_STATUS_SUCCESS;
+        },
+        &reader);
+    Png png;
+    if (cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS) {
+        png.width = cairo_image_surface_get_width(surface);
+        png.height = cairo_image_surface_get_height(surface);
+        const int stride = cairo_image_surface_get_stride(surface);
+        const unsigned char* data = cairo_image_surface_get_data(surface);
+        std::uint32_t background = 0;
+        std::memcpy(&background, data, 4);  // a corner: the map background
+        for (int y = 0; y < png.height; ++y) {
+            for (int x = 0; x < png.width; ++x) {
+                std::uint32_t px = 0;
+                std::memcpy(&px, data + y * stride + x * 4, 4);
+                if (px != background && (px >> 24) != 0) ++png.drawn;
+            }
+        }
+    }
+    cairo_surface_destroy(surface);
+    return png;
 }
 
 }  // namespace gridmap::test

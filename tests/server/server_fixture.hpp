@@ -32,4 +32,13 @@ private:
 /// The suite-wide server, started on first use.
 DemoServer& demo_server();
 
+/// A PNG decoded with Cairo: its size and the pixels drawn (neither fully transparent nor the
+/// colour of the top left corner, the map background). Zero size when it does not decode.
+struct Png {
+    int width = 0;
+    int height = 0;
+    int drawn = 0;
+};
+Png decode_png(const std::string& bytes);
+
 }  // namespace gridmap::test

@@ -2,7 +2,6 @@
 #include <chrono>
 #include <thread>
 
-#include <cairo.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -28,33 +27,6 @@ json wait_for(httplib::Client& client, const std::string& id) {
     }
     ADD_FAILURE() << "job " << id << " did not finish in 30 s";
     return {};
-}
-
-struct PngSize {
-    int width = 0;
-    int height = 0;
-};
-
-PngSize png_size(const std::string& bytes) {
-    struct Reader {
-        const std::string* data;
-        std::size_t pos;
-    } reader{&bytes, 0};
-    cairo_surface_t* s = cairo_image_surface_create_from_png_stream(
-        [](void* closure, unsigned char* out, unsigned int length) {
-            auto* r = static_cast<Reader*>(closure);
-            if (r->pos + length > r->data->size()) return CAIRO_STATUS_READ_ERROR;
-            std::memcpy(out, r->data->data() + r->pos, length);
-            r->pos += length;
-            return CAIRO_STATUS_SUCCESS;
-        },
-        &reader);
-    PngSize size;
-    if (cairo_surface_status(s) == CAIRO_STATUS_SUCCESS) {
-        size = {cairo_image_surface_get_width(s), cairo_image_surface_get_height(s)};
-    }
-    cairo_surface_destroy(s);
-    return size;
 }
 
 TEST(Analysis, CoverageJobGivesTheSameAnswerAsTheLibrary) {
@@ -100,7 +72,7 @@ TEST(Analysis, CoverageJobGivesTheSameAnswerAsTheLibrary) {
     auto png = client.Get("/jobs/" + id + "/result.png?width=800&height=600");
     ASSERT_EQ(png->status, 200);
     EXPECT_EQ(png->get_header_value("Content-Type"), "image/png");
-    const auto size = png_size(png->body);
+    const auto size = gridmap::test::decode_png(png->body);
     EXPECT_EQ(size.width, 800);
     EXPECT_EQ(size.height, 600);
 }

@@ -201,46 +201,6 @@ TEST(Tiles, CacheEtagGzipAndInvalidation) {
 
 namespace {
 
-struct Png {
-    int width = 0;
-    int height = 0;
-    int drawn = 0;  // pixels that are not fully transparent and not the background colour
-};
-
-Png decode_png(const std::string& bytes) {
-    struct Reader {
-        const std::string* data;
-        std::size_t pos;
-    } reader{&bytes, 0};
-    cairo_surface_t* surface = cairo_image_surface_create_from_png_stream(
-        [](void* closure, unsigned char* out, unsigned int length) {
-            auto* r = static_cast<Reader*>(closure);
-            if (r->pos + length > r->data->size()) return CAIRO_STATUS_READ_ERROR;
-            std::memcpy(out, r->data->data() + r->pos, length);
-            r->pos += length;
-            return CAIRO_STATUS_SUCCESS;
-        },
-        &reader);
-    Png png;
-    if (cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS) {
-        png.width = cairo_image_surface_get_width(surface);
-        png.height = cairo_image_surface_get_height(surface);
-        const int stride = cairo_image_surface_get_stride(surface);
-        const unsigned char* data = cairo_image_surface_get_data(surface);
-        std::uint32_t background = 0;
-        std::memcpy(&background, data, 4);  // a corner: the map background
-        for (int y = 0; y < png.height; ++y) {
-            for (int x = 0; x < png.width; ++x) {
-                std::uint32_t px = 0;
-                std::memcpy(&px, data + y * stride + x * 4, 4);
-                if (px != background && (px >> 24) != 0) ++png.drawn;
-            }
-        }
-    }
-    cairo_surface_destroy(surface);
-    return png;
-}
-
 TEST(Tiles, PngLooksLikeTheMap) {
     auto client = gridmap::test::demo_server().client();
     const auto t = tile_at(121.4995, 31.2397, 16);
@@ -248,7 +208,7 @@ TEST(Tiles, PngLooksLikeTheMap) {
     ASSERT_TRUE(res);
     ASSERT_EQ(res->status, 200) << res->body;
     EXPECT_EQ(res->get_header_value("Content-Type"), "image/png");
-    const Png png = decode_png(res->body);
+    const auto png = gridmap::test::decode_png(res->body);
     EXPECT_EQ(png.width, 256);
     EXPECT_EQ(png.height, 256);
     EXPECT_GT(png.drawn, 256 * 256 / 20) << "buildings and roads cover a good share of Lujiazui";
@@ -256,7 +216,7 @@ TEST(Tiles, PngLooksLikeTheMap) {
     auto retina = client.Get(path_of("all", t, "@2x.png"));
     ASSERT_TRUE(retina);
     ASSERT_EQ(retina->status, 200);
-    const Png big = decode_png(retina->body);
+    const auto big = gridmap::test::decode_png(retina->body);
     EXPECT_EQ(big.width, 512);
     EXPECT_EQ(big.height, 512);
     EXPECT_GT(big.drawn, png.drawn * 3);

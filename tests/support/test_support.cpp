@@ -1,5 +1,8 @@
 #include "support/test_support.hpp"
 
+#include "geo/import/import.hpp"
+#include "geo/store/store.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -105,6 +108,16 @@ std::string read_file(const fs::path& path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+void import_demo(const std::filesystem::path& db, const std::vector<std::string>& layers) {
+    auto store = geo::store::open_store(db.string(), true);
+    for (const auto& layer : layers) {
+        geo::import::ImportOptions options;
+        options.path = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "data/demo" / (layer + ".geojson")).string();
+        options.layer = layer;
+        geo::import::import_file(*store, options);
+    }
 }
 
 }  // namespace gridmap::test

@@ -44,4 +44,9 @@ RunResult run(const std::vector<std::string>& args);
 
 std::string read_file(const std::filesystem::path& path);
 
+/// Creates the database `db` holding the demo district (data/demo/*.geojson) imported as
+/// `layers`, as `scripts/run` does.
+void import_demo(const std::filesystem::path& db,
+                 const std::vector<std::string>& layers = {"grid_cells", "buildings", "stations", "roads"});
+
 }  // namespace gridmap::test

@@ -1,6 +1,9 @@
 #include "geo/analysis/coverage.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -27,8 +30,8 @@ void report(const Progress& progress, double fraction, std::string_view stage) {
 std::string metres(double m) { return std::to_string(static_cast<long long>(std::llround(m))) + " m"; }
 
 // The circle of one station: its isochrone when it can reach the roads, else a disc.
-ServiceCircle circle_of(const detail::District& d, std::size_t i, const CircleDefinition& def,
-                        const detail::Walk* walk, bool roads_missing) {
+ServiceCircle circle_of(const detail::District& d, const LocalFrame& frame, std::size_t i,
+                        const CircleDefinition& def, const detail::Walk* walk, bool roads_missing) {
     const auto& s = d.stations[i];
     ServiceCircle c;
     c.station_fid = s.fid;
@@ -40,28 +43,53 @@ ServiceCircle circle_of(const detail::District& d, std::size_t i, const CircleDe
         c.mode = CircleMode::walking;
         c.snap_m = snap.distance_m;
         c.wkb = walk->network.isochrone_wkb(Origin{snap, snap.distance_m, static_cast<int>(i)}, def.radius_m(),
-                                            def.buffer_m, d.frame);
+                                            def.buffer_m, frame);
     } else {
         c.mode = CircleMode::euclidean;
         if (def.mode == CircleMode::walking) {
             c.note = roads_missing ? "no roads layer: euclidean circle"
                                    : "no road within " + metres(def.max_snap_m) + ": euclidean circle";
         }
-        c.wkb = detail::disc_wkb(s.xy, def.radius_m(), d.frame);
+        c.wkb = detail::disc_wkb(s.xy, def.radius_m(), frame);
     }
-    c.area_m2 = detail::area_m2(c.wkb, d.frame);
+    c.area_m2 = detail::area_m2(c.wkb, frame);
     return c;
 }
 
 std::vector<ServiceCircle> circles_of(const detail::District& d, const CircleDefinition& def,
                                       const detail::Walk* walk, const Progress& progress, double from, double to) {
-    std::vector<ServiceCircle> out;
-    out.reserve(d.stations.size());
+    const std::size_t n = d.stations.size();
+    std::vector<ServiceCircle> out(n);
     const bool roads_missing = def.mode == CircleMode::walking && !walk;
-    for (std::size_t i = 0; i < d.stations.size(); ++i) {
-        out.push_back(circle_of(d, i, def, walk, roads_missing));
-        report(progress, from + (to - from) * static_cast<double>(i + 1) / static_cast<double>(d.stations.size()),
-               "drawing circles");
+    // An isochrone costs tens of milliseconds of GEOS buffering: walking circles are drawn on
+    // every core, each thread with its own frame (PROJ context) and GEOS context. Progress is
+    // reported by the calling thread only.
+    const std::size_t threads =
+        walk && def.mode == CircleMode::walking ? std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4) : 1;
+    std::atomic<std::size_t> next{0};
+    std::vector<std::exception_ptr> errors(threads);
+    auto draw = [&](std::size_t t, const LocalFrame& frame) {
+        try {
+            for (std::size_t i = next++; i < n; i = next++) {
+                out[i] = circle_of(d, frame, i, def, walk, roads_missing);
+                if (t == 0) report(progress, from + (to - from) * static_cast<double>(std::min(n, next.load())) / static_cast<double>(n), "drawing circles");
+            }
+        } catch (...) {
+            errors[t] = std::current_exception();
+            next = n;  // the others stop too
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (std::size_t t = 1; t < threads; ++t) {
+        helpers.emplace_back([&, t] {
+            const LocalFrame frame(BBox{d.frame.centre_lon(), d.frame.centre_lat(), d.frame.centre_lon(), d.frame.centre_lat()});
+            draw(t, frame);
+        });
+    }
+    draw(0, d.frame);
+    for (auto& h : helpers) h.join();
+    for (const auto& e : errors) {
+        if (e) std::rethrow_exception(e);
     }
     return out;
 }

@@ -122,8 +122,8 @@ public:
     /// The parts of the network within `limit_m` of one origin, as polylines in metres: whole
     /// edges that are within budget all along, and pieces cut exactly where the remaining
     /// budget runs out (an edge reached from both ends but not in its middle gives two
-    /// pieces; the origin's own edge is covered around the origin). Empty when the origin's
-    /// start cost exceeds the limit.
+    /// pieces; the origin's own edge is covered around the origin). Pieces of zero length are
+    /// left out; empty when the origin's start cost exceeds the limit.
     std::vector<std::vector<XY>> reachable_lines(const Origin& origin, double limit_m) const;
 
     /// The walking isochrone of one origin as a polygon: reachable_lines() buffered by
