@@ -21,6 +21,24 @@ double required_number(RequestContext& ctx, const std::string& name) {
 
 ordered_json optional_int(const std::optional<std::int64_t>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 
+ordered_json cell_json(const geo::query::HereCell& c) {
+    return {{"fid", c.fid},       {"code", c.code},       {"name", c.name},
+            {"community", c.community}, {"street", c.street}, {"worker", c.worker},
+            {"households", optional_int(c.households)}, {"population", optional_int(c.population)}};
+}
+
+// The phone's question at every GPS fix: which grid cell am I in? Answered from memory.
+void cell(Server& server, RequestContext& ctx) {
+    const double lon = required_number(ctx, "lon");
+    const double lat = required_number(ctx, "lat");
+    if (lon < -180 || lon > 180 || lat < -90 || lat > 90) {
+        throw geo::Error(geo::Errc::invalid_argument, "lon must be within ±180 and lat within ±90");
+    }
+    const auto found = server.cell_index()->at(lon, lat);
+    ordered_json body = {{"lon", lon}, {"lat", lat}, {"grid_cell", found ? cell_json(*found) : ordered_json(nullptr)}};
+    ctx.res.set_content(body.dump(), "application/json");
+}
+
 void at(Server& server, RequestContext& ctx) {
     const double lon = required_number(ctx, "lon");
     const double lat = required_number(ctx, "lat");
@@ -31,8 +49,7 @@ void at(Server& server, RequestContext& ctx) {
     ordered_json cell = nullptr;
     if (here.cell) {
         const auto& c = *here.cell;
-        cell = {{"fid", c.fid}, {"code", c.code}, {"name", c.name}, {"community", c.community}, {"street", c.street},
-                {"worker", c.worker}, {"households", optional_int(c.households)}, {"population", optional_int(c.population)}};
+        cell = cell_json(c);
     }
     ordered_json buildings = ordered_json::array();
     for (const auto& b : here.buildings) {
@@ -76,6 +93,7 @@ void search(Server& server, RequestContext& ctx) {
 
 void register_query_routes(Server& server) {
     server.get("/query/at", R"(/query/at)", [&server](RequestContext& ctx) { at(server, ctx); });
+    server.get("/query/cell", R"(/query/cell)", [&server](RequestContext& ctx) { cell(server, ctx); });
     server.get("/query/search", R"(/query/search)", [&server](RequestContext& ctx) { search(server, ctx); });
 }
 

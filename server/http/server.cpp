@@ -119,6 +119,16 @@ void Server::get(const std::string& name, const std::string& pattern, Handler ha
     });
 }
 
+std::shared_ptr<const geo::query::CellIndex> Server::cell_index() {
+    const auto versions = store().layer_versions();
+    const auto it = versions.find("grid_cells");
+    const std::int64_t version = it == versions.end() ? -1 : it->second;
+    std::lock_guard lock(m_cell_index_mutex);
+    // Readers of the old index keep it alive through their shared_ptr while a new one replaces it.
+    if (!m_cell_index || m_cell_index->version() != version) m_cell_index = geo::query::CellIndex::build(store());
+    return m_cell_index;
+}
+
 void Server::post(const std::string& name, const std::string& pattern, Handler handler) {
     m_http.Post(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
                                                                     httplib::Response& res) {

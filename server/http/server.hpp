@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "geo/store/store.hpp"
 #include "geo/style/style.hpp"
+#include "geo/query/cell_index.hpp"
 #include "http/config.hpp"
 #include "http/jobs.hpp"
 #include "http/metrics.hpp"
@@ -66,6 +68,8 @@ public:
     void get(const std::string& name, const std::string& pattern, Handler handler);
     /// Registers a POST route, as get().
     void post(const std::string& name, const std::string& pattern, Handler handler);
+    /// The grid cells in memory for /query/cell, rebuilt when the grid_cells layer changes.
+    std::shared_ptr<const geo::query::CellIndex> cell_index();
     /// The analyses running for clients.
     JobRunner& jobs() noexcept { return m_jobs; }
 
@@ -80,6 +84,8 @@ private:
     std::unique_ptr<geo::style::Style> m_style;
     std::string m_style_json;
     JobRunner m_jobs;
+    std::mutex m_cell_index_mutex;
+    std::shared_ptr<const geo::query::CellIndex> m_cell_index;
     httplib::Server m_http;
     int m_port = 0;
 };

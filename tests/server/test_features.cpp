@@ -171,7 +171,7 @@ TEST(Http, MetricsAndOpenApi) {
     for (const char* path : {"/", "/conformance", "/collections", "/collections/{collectionId}",
                              "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}",
                              "/tiles/{layers}.json", "/tiles/{layers}/{z}/{x}/{y}.mvt", "/health", "/metrics",
-                             "/openapi.json", "/query/at", "/query/search", "/tiles/{layers}/{z}/{x}/{y}.png", "/styles/gridmap.json",
+                             "/openapi.json", "/query/at", "/query/cell", "/query/search", "/tiles/{layers}/{z}/{x}/{y}.png", "/styles/gridmap.json",
                              "/analysis/{kind}", "/jobs/{id}", "/jobs/{id}/result.{format}"}) {
         EXPECT_TRUE(api["paths"].contains(path)) << path;
     }
@@ -253,6 +253,34 @@ TEST(Http, WhatIsHereAndSearch) {
     expect_problem("/query/at?lat=31", 400, "lon");
     expect_problem("/query/search?q=", 400, "");
     expect_problem("/query/search", 400, "q");
+}
+
+TEST(Http, QueryCellAgreesWithWhatIsHere) {
+    // A lattice of points over the demo district, some outside every cell: the in-memory index
+    // gives the same cell as the store's own point-in-polygon test.
+    int inside = 0, outside = 0;
+    for (int i = 0; i < 12; ++i) {
+        for (int j = 0; j < 12; ++j) {
+            const double lon = 121.478 + i * 0.0035, lat = 31.218 + j * 0.0025;
+            char cell_path[128], at_path[128];
+            std::snprintf(cell_path, sizeof cell_path, "/query/cell?lon=%.6f&lat=%.6f", lon, lat);
+            std::snprintf(at_path, sizeof at_path, "/query/at?lon=%.6f&lat=%.6f&stations_per_type=0", lon, lat);
+            const auto cell = get_json(cell_path);
+            const auto here = get_json(at_path);
+            ASSERT_EQ(cell["grid_cell"].is_null(), here["grid_cell"].is_null()) << cell_path;
+            if (cell["grid_cell"].is_null()) {
+                ++outside;
+                continue;
+            }
+            ++inside;
+            EXPECT_EQ(cell["grid_cell"]["code"], here["grid_cell"]["code"]) << cell_path;
+            EXPECT_EQ(cell["grid_cell"]["households"], here["grid_cell"]["households"]) << cell_path;
+        }
+    }
+    EXPECT_GT(inside, 50);
+    EXPECT_GT(outside, 0);
+    expect_problem("/query/cell?lon=181&lat=31", 400, "lon");
+    expect_problem("/query/cell?lon=121.5", 400, "lat");
 }
 
 }  // namespace

@@ -23,16 +23,12 @@ void put_f64(std::vector<unsigned char>& out, double d) {
     out.insert(out.end(), p, p + 8);
 }
 
-// Reads WKB polygons and sums their signed-ring areas in the plane.
-class AreaReader {
+// Reads the polygons of 2D WKB (Polygon, MultiPolygon, or a collection of them).
+class PolygonReader {
   public:
-    AreaReader(std::span<const unsigned char> wkb, const LocalFrame& frame) : m_wkb(wkb), m_frame(frame) {}
+    explicit PolygonReader(std::span<const unsigned char> wkb) : m_wkb(wkb) {}
 
-    double read() {
-        double area = 0;
-        if (!geometry(area, 0) || m_pos != m_wkb.size()) return 0;
-        return area;
-    }
+    bool read(std::vector<Rings>& out) { return geometry(out, 0) && m_pos == m_wkb.size(); }
 
   private:
     bool u32(std::uint32_t& v) {
@@ -56,45 +52,34 @@ class AreaReader {
         m_little = m_wkb[m_pos++] == 1;
         return u32(type) && type < 1000;  // 2D only: what the store holds
     }
-    // Shoelace area of one ring in the plane; |area| since ring orientation varies by writer.
-    bool ring(double& area) {
+    bool polygon(Rings& rings) {
         std::uint32_t n = 0;
-        if (!u32(n) || n > (m_wkb.size() - m_pos) / 16) return false;
-        std::vector<XY> pts(n);
-        for (auto& p : pts) {
-            if (!f64(p.x) || !f64(p.y)) return false;
-        }
-        m_frame.to_metres(pts);
-        double twice = 0;
-        for (std::size_t i = 0; i + 1 < pts.size(); ++i) twice += pts[i].x * pts[i + 1].y - pts[i + 1].x * pts[i].y;
-        area = std::fabs(twice) / 2;
-        return true;
-    }
-    bool polygon(double& area) {
-        std::uint32_t rings = 0;
-        if (!u32(rings)) return false;
-        for (std::uint32_t r = 0; r < rings; ++r) {
-            double a = 0;
-            if (!ring(a)) return false;
-            area += r == 0 ? a : -a;  // the first ring is the shell, the others holes
+        if (!u32(n)) return false;
+        rings.resize(n);
+        for (auto& ring : rings) {
+            std::uint32_t points = 0;
+            if (!u32(points) || points > (m_wkb.size() - m_pos) / 16) return false;
+            ring.resize(points);
+            for (auto& p : ring) {
+                if (!f64(p.x) || !f64(p.y)) return false;
+            }
         }
         return true;
     }
-    bool geometry(double& area, int depth) {
+    bool geometry(std::vector<Rings>& out, int depth) {
         std::uint32_t type = 0;
         if (depth > 2 || !header(type)) return false;
-        if (type == 3) return polygon(area);
+        if (type == 3) return polygon(out.emplace_back());
         if (type != 6 && type != 7) return false;
         std::uint32_t parts = 0;
         if (!u32(parts)) return false;
         for (std::uint32_t i = 0; i < parts; ++i) {
-            if (!geometry(area, depth + 1)) return false;
+            if (!geometry(out, depth + 1)) return false;
         }
         return true;
     }
 
     std::span<const unsigned char> m_wkb;
-    const LocalFrame& m_frame;
     std::size_t m_pos = 0;
     bool m_little = true;
 };
@@ -129,8 +114,28 @@ std::vector<unsigned char> disc_wkb(XY centre_m, double radius_m, const LocalFra
     return out;
 }
 
+std::optional<std::vector<Rings>> read_polygons(std::span<const unsigned char> wkb) {
+    std::vector<Rings> out;
+    if (!PolygonReader(wkb).read(out)) return std::nullopt;
+    return out;
+}
+
 double area_m2(std::span<const unsigned char> wkb_lonlat, const LocalFrame& frame) {
-    return AreaReader(wkb_lonlat, frame).read();
+    auto polygons = read_polygons(wkb_lonlat);
+    if (!polygons) return 0;
+    double area = 0;
+    for (auto& rings : *polygons) {
+        for (std::size_t r = 0; r < rings.size(); ++r) {
+            auto& pts = rings[r];
+            frame.to_metres(pts);
+            // Shoelace; |area| since ring orientation varies by writer. The first ring is the
+            // shell, the others holes.
+            double twice = 0;
+            for (std::size_t i = 0; i + 1 < pts.size(); ++i) twice += pts[i].x * pts[i + 1].y - pts[i + 1].x * pts[i].y;
+            area += (r == 0 ? 1 : -1) * std::fabs(twice) / 2;
+        }
+    }
+    return area;
 }
 
 std::vector<unsigned char> point_wkb(double lon, double lat) {

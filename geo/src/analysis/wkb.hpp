@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -26,6 +27,13 @@ T swap_bytes(T v) noexcept {
 /// lon/lat: a `segments`-gon whose edges stay outside the circle (vertices on a slightly
 /// larger circle), so every point within the radius lies inside the polygon.
 std::vector<unsigned char> disc_wkb(XY centre_m, double radius_m, const LocalFrame& frame, int segments = 128);
+
+/// A polygon's rings: the shell first, then its holes; coordinates as stored.
+using Rings = std::vector<std::vector<XY>>;
+
+/// The polygons of 2D WKB: a Polygon, a MultiPolygon or a collection of them (either byte
+/// order); nullopt for malformed WKB or another geometry type.
+std::optional<std::vector<Rings>> read_polygons(std::span<const unsigned char> wkb);
 
 /// The area in m² of a (Multi)Polygon given as WKB in lon/lat, measured in `frame` (holes
 /// subtracted). 0 for other geometry types or malformed WKB.
