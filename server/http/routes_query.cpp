@@ -45,7 +45,8 @@ void at(Server& server, RequestContext& ctx) {
     const auto per_type = ctx.req.has_param("stations_per_type")
                               ? static_cast<std::size_t>(parse_int("stations_per_type", ctx.req.get_param_value("stations_per_type"), 0, 10))
                               : std::size_t{1};
-    const geo::query::Here here = geo::query::what_is_here(server.store(), lon, lat, per_type);
+    const auto walking = per_type > 0 ? server.walking_network() : nullptr;
+    const geo::query::Here here = geo::query::what_is_here(server.store(), lon, lat, per_type, walking.get());
     ordered_json cell = nullptr;
     if (here.cell) {
         const auto& c = *here.cell;
@@ -62,6 +63,8 @@ void at(Server& server, RequestContext& ctx) {
         ordered_json nearest = ordered_json::array();
         for (const auto& s : group.nearest) {
             nearest.push_back({{"fid", s.fid}, {"name", s.name}, {"distance_m", std::round(s.distance_m * 10) / 10},
+                               {"walking_distance_m", s.walking_distance_m ? ordered_json(std::round(*s.walking_distance_m * 10) / 10)
+                                                                           : ordered_json(nullptr)},
                                {"lon", s.lon}, {"lat", s.lat}});
         }
         stations.push_back({{"type", group.type}, {"nearest", nearest}});
@@ -69,7 +72,9 @@ void at(Server& server, RequestContext& ctx) {
     ordered_json body = {{"lon", here.lon}, {"lat", here.lat}, {"grid_cell", cell},
                          {"community", here.cell ? ordered_json(here.cell->community) : ordered_json(nullptr)},
                          {"buildings", buildings}, {"stations", stations},
-                         {"distance", "straight-line geodesic distance on the WGS84 ellipsoid, metres"}};
+                         {"distance", "straight-line geodesic distance on the WGS84 ellipsoid, metres"},
+                         {"walking_distance", "over the roads layer, onto the nearest road and off again, metres; null "
+                                              "without roads, more than 250 m from a road, or beyond 3 km"}};
     ctx.res.set_content(body.dump(), "application/json");
 }
 

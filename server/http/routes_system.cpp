@@ -113,7 +113,8 @@ ordered_json openapi_document(const ServerConfig& config) {
                     {"404", problem_response("no such layer")}, {"503", problem_response("no style configured")}})},
         {"/styles/gridmap.json", operation("the MapLibre style", ordered_json::array(), {{"200", json_response("style")}})},
         {"/query/at",
-         operation("what is here: the grid cell, community, buildings at the point and the nearest stations of each type",
+         operation("what is here: the grid cell, community, buildings at the point and the nearest stations of each type "
+                   "(straight-line distance_m, and walking_distance_m over the roads layer or null)",
                    {param("lon", "query", "longitude (WGS84)", {{"type", "number"}, {"minimum", -180}, {"maximum", 180}}, true),
                     param("lat", "query", "latitude (WGS84)", {{"type", "number"}, {"minimum", -90}, {"maximum", 90}}, true),
                     param("stations_per_type", "query", "nearest stations per type", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}, {"default", 1}})},

@@ -129,6 +129,18 @@ std::shared_ptr<const geo::query::CellIndex> Server::cell_index() {
     return m_cell_index;
 }
 
+std::shared_ptr<const geo::analysis::WalkingNetwork> Server::walking_network() {
+    const auto versions = store().layer_versions();
+    const auto it = versions.find("roads");
+    const std::int64_t version = it == versions.end() ? -1 : it->second;
+    std::lock_guard lock(m_walking_mutex);
+    if (m_walking_version != version) {
+        m_walking = geo::analysis::WalkingNetwork::build(store());
+        m_walking_version = version;
+    }
+    return m_walking;
+}
+
 void Server::post(const std::string& name, const std::string& pattern, Handler handler) {
     m_http.Post(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
                                                                     httplib::Response& res) {

@@ -11,6 +11,7 @@
 
 #include "geo/store/store.hpp"
 #include "geo/style/style.hpp"
+#include "geo/analysis/walking.hpp"
 #include "geo/query/cell_index.hpp"
 #include "http/config.hpp"
 #include "http/jobs.hpp"
@@ -70,6 +71,9 @@ public:
     void post(const std::string& name, const std::string& pattern, Handler handler);
     /// The grid cells in memory for /query/cell, rebuilt when the grid_cells layer changes.
     std::shared_ptr<const geo::query::CellIndex> cell_index();
+    /// The roads as a walking network for /query/at, rebuilt when the roads layer changes;
+    /// null without roads.
+    std::shared_ptr<const geo::analysis::WalkingNetwork> walking_network();
     /// The analyses running for clients.
     JobRunner& jobs() noexcept { return m_jobs; }
 
@@ -86,6 +90,9 @@ private:
     JobRunner m_jobs;
     std::mutex m_cell_index_mutex;
     std::shared_ptr<const geo::query::CellIndex> m_cell_index;
+    std::mutex m_walking_mutex;
+    std::shared_ptr<const geo::analysis::WalkingNetwork> m_walking;
+    std::int64_t m_walking_version = -2;  // roads version m_walking was built from (−1: none)
     httplib::Server m_http;
     int m_port = 0;
 };

@@ -240,11 +240,20 @@ TEST(Http, WhatIsHereAndSearch) {
     EXPECT_EQ(here["grid_cell"]["code"], here["buildings"][0]["grid_code"]);
     EXPECT_EQ(here["community"], here["grid_cell"]["community"]);
     ASSERT_FALSE(here["stations"].empty());
+    int walked = 0;
     for (const auto& group : here["stations"]) {
         ASSERT_FALSE(group["nearest"].empty());
-        EXPECT_GT(group["nearest"][0]["distance_m"].get<double>(), 0.0);
-        EXPECT_LT(group["nearest"][0]["distance_m"].get<double>(), 5000.0);
+        const auto& s = group["nearest"][0];
+        EXPECT_GT(s["distance_m"].get<double>(), 0.0);
+        EXPECT_LT(s["distance_m"].get<double>(), 5000.0);
+        // On foot is never shorter than the straight line (a decimetre for rounding).
+        if (!s["walking_distance_m"].is_null()) {
+            ++walked;
+            EXPECT_GE(s["walking_distance_m"].get<double>(), s["distance_m"].get<double>() - 0.1) << s.dump();
+            EXPECT_LE(s["walking_distance_m"].get<double>(), 3000.0);
+        }
     }
+    EXPECT_GT(walked, 0) << "Lujiazui's roads reach some station within 3 km";
     const auto codes = get_json("/query/search?q=310115005-001");
     ASSERT_FALSE(codes["hits"].empty());
     EXPECT_EQ(codes["hits"][0]["layer"], "grid_cells");

@@ -23,6 +23,7 @@
 
 #include "capi/geos.hpp"
 #include "geo/error.hpp"
+#include "geo/analysis/walking.hpp"
 #include "geo/query/cql2.hpp"
 #include "geo/text/encoding.hpp"
 
@@ -33,6 +34,8 @@ namespace {
 constexpr double mean_radius_m = 6371008.8;
 constexpr double deg = std::numbers::pi / 180.0;
 constexpr double infinity = std::numeric_limits<double>::infinity();
+// Walks longer than this are not worth a number in a point query: a 15-minute circle is 1 km.
+constexpr double k_max_walk_m = 3000;
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // ---- attributes by name -------------------------------------------------------------------
@@ -373,7 +376,7 @@ std::vector<StationGroup> nearest_stations(store::Store& store, const LayerInfo&
         q.bbox_exact = false;
         std::map<std::string, std::vector<NearStation>> groups;
         store.read_features(info.name, q, [&](const Feature& f) {
-            NearStation s{f.fid, {}, {}, infinity, nan, nan};
+            NearStation s{f.fid, {}, {}, infinity, std::nullopt, nan, nan};
             WkbPoints(f.wkb).each([&](double x, double y) {
                 const double d = geodesic_m(lon, lat, x, y);
                 if (d < s.distance_m) {
@@ -646,7 +649,8 @@ class Searcher {
 
 }  // namespace
 
-Here what_is_here(store::Store& store, double lon, double lat, std::size_t stations_per_type) {
+Here what_is_here(store::Store& store, double lon, double lat, std::size_t stations_per_type,
+                  const analysis::WalkingNetwork* walking) {
     if (!std::isfinite(lon) || !std::isfinite(lat) || lon < -180 || lon > 180 || lat < -90 ||
         lat > 90) {
         throw Error(Errc::invalid_argument,
@@ -675,6 +679,20 @@ Here what_is_here(store::Store& store, double lon, double lat, std::size_t stati
     }
     if (const auto stations = store.layer("stations")) {
         here.stations = nearest_stations(store, *stations, lon, lat, stations_per_type);
+        if (walking) {
+            std::vector<std::pair<double, double>> targets;
+            for (const auto& group : here.stations) {
+                for (const auto& s : group.nearest) targets.emplace_back(s.lon, s.lat);
+            }
+            const auto walks = walking->distances_m(lon, lat, targets, k_max_walk_m);
+            std::size_t i = 0;
+            for (auto& group : here.stations) {
+                for (auto& s : group.nearest) {
+                    const double w = walks[i++];
+                    if (std::isfinite(w)) s.walking_distance_m = w;
+                }
+            }
+        }
     } else {
         here.missing_layers.emplace_back("stations");
     }

@@ -15,6 +15,10 @@
 //
 // Text attributes that are NULL in the store come back as ""; integer attributes that are
 // NULL (or not numbers) as nullopt. Coordinates are EPSG:4326 degrees (lon, lat).
+namespace geo::analysis {
+class WalkingNetwork;
+}
+
 namespace geo::query {
 
 /// The grid cell (网格) holding a point.
@@ -49,6 +53,10 @@ struct NearStation {
     /// Geodesic distance on the WGS84 ellipsoid (Karney's algorithm, accurate to
     /// nanometres), in metres. Not a walking distance.
     double distance_m = 0;
+    /// Over the roads layer, when the point query was given the walking network: onto the
+    /// nearest road, along the roads and off again, in metres. nullopt without roads, for a
+    /// point or station more than 250 m from every road, or beyond 3 km on foot.
+    std::optional<double> walking_distance_m;
     double lon = 0;
     double lat = 0;
 };
@@ -83,7 +91,9 @@ struct Here {
 /// @pre −180 ≤ lon ≤ 180, −90 ≤ lat ≤ 90, both finite; stations_per_type ≤ 100 (0 skips
 ///      the stations). Otherwise throws geo::Error(Errc::invalid_argument).
 /// Store failures propagate as geo::Error.
-Here what_is_here(store::Store& store, double lon, double lat, std::size_t stations_per_type = 1);
+/// With `walking` (the roads as a network), each station also gets its walking distance.
+Here what_is_here(store::Store& store, double lon, double lat, std::size_t stations_per_type = 1,
+                  const analysis::WalkingNetwork* walking = nullptr);
 
 /// One search result.
 struct SearchHit {
