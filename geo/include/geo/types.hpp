@@ -46,6 +46,15 @@ struct Field {
 /// An attribute value: null, integer, real or UTF-8 text.
 using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
 
+/// A value as text: "" for null, integers in decimal, reals in the shortest form that reads
+/// back as the same double.
+std::string value_text(const Value& v);
+/// A value as a whole number: integers as they are, finite reals rounded; nullopt for null,
+/// text, or a real beyond the int64 range.
+std::optional<std::int64_t> value_int(const Value& v);
+/// A value as a real: reals and integers; nullopt for null and text.
+std::optional<double> value_real(const Value& v);
+
 /// What the catalog knows of a stored layer.
 struct LayerInfo {
     std::string name;           ///< table name: lower-case ASCII letters, digits and '_'

@@ -429,7 +429,8 @@ LoadReport station_load(store::Store& store, const StationFilter& stations, cons
 
     report(progress, 0.9, "totalling");
     r.loads.resize(d.stations.size());
-    std::vector<double> weighted(d.stations.size(), 0), weights(d.stations.size(), 0);
+    // Distance sums per station: household-weighted, and plain for a station serving no households.
+    std::vector<double> weighted(d.stations.size(), 0), weights(d.stations.size(), 0), plain(d.stations.size(), 0);
     for (std::size_t i = 0; i < d.stations.size(); ++i) {
         const auto& s = d.stations[i];
         r.loads[i] = StationLoad{s.fid, s.name, s.type, s.lon, s.lat, 0, 0, 0, 0, 0, false};
@@ -448,11 +449,7 @@ LoadReport station_load(store::Store& store, const StationFilter& stations, cons
         l.max_distance_m = std::max(l.max_distance_m, nearest.distance_m[i]);
         weighted[s] += static_cast<double>(b.households) * nearest.distance_m[i];
         weights[s] += static_cast<double>(b.households);
-    }
-    // Where a station serves no households, its mean is over buildings.
-    std::vector<double> plain(d.stations.size(), 0);
-    for (std::size_t i = 0; i < d.buildings.size(); ++i) {
-        if (nearest.station[i] >= 0) plain[static_cast<std::size_t>(nearest.station[i])] += nearest.distance_m[i];
+        plain[s] += nearest.distance_m[i];
     }
     for (std::size_t s = 0; s < r.loads.size(); ++s) {
         auto& l = r.loads[s];

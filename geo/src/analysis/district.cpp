@@ -17,27 +17,6 @@ bool has_field(const LayerInfo& info, std::string_view name) {
     return std::any_of(info.fields.begin(), info.fields.end(), [&](const Field& f) { return f.name == name; });
 }
 
-std::string text_of(const Value& v) {
-    if (const auto* s = std::get_if<std::string>(&v)) return *s;
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-    if (const auto* d = std::get_if<double>(&v)) return std::to_string(*d);
-    return {};
-}
-
-std::int64_t int_of(const Value& v) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-    if (const auto* d = std::get_if<double>(&v); d && std::isfinite(*d) && std::fabs(*d) < 9e18) {
-        return static_cast<std::int64_t>(std::llround(*d));
-    }
-    return 0;
-}
-
-std::optional<double> real_of(const Value& v) {
-    if (const auto* d = std::get_if<double>(&v)) return *d;
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
-    return std::nullopt;
-}
-
 // The first coordinate of a WKB Point or MultiPoint (either byte order, Z/M ignored).
 std::optional<std::pair<double, double>> first_point(std::span<const unsigned char> wkb) {
     std::size_t pos = 0;
@@ -100,8 +79,8 @@ std::vector<StationPoint> load_stations(store::Store& store, const StationFilter
         if (!p) return true;
         StationPoint s;
         s.fid = f.fid;
-        if (named) s.name = text_of(f.values[0]);
-        if (typed) s.type = text_of(f.values[named ? 1 : 0]);
+        if (named) s.name = value_text(f.values[0]);
+        if (typed) s.type = value_text(f.values[named ? 1 : 0]);
         s.lon = p->first;
         s.lat = p->second;
         s.xy = frame.to_metres(s.lon, s.lat);
@@ -143,7 +122,7 @@ District load_district(store::Store& store, const StationFilter& filter) {
     }
     d.buildings.reserve(static_cast<std::size_t>(std::max<std::int64_t>(0, buildings.feature_count)));
     store.read_features("buildings", q, [&](const Feature& f) {
-        const auto lon = real_of(f.values[0]), lat = real_of(f.values[1]);
+        const auto lon = value_real(f.values[0]), lat = value_real(f.values[1]);
         if (!lon || !lat || !std::isfinite(*lon) || !std::isfinite(*lat)) {
             ++d.buildings_without_point;
             return true;
@@ -153,11 +132,11 @@ District load_district(store::Store& store, const StationFilter& filter) {
         b.lon = *lon;
         b.lat = *lat;
         b.xy = XY{*lon, *lat};
-        if (households >= 0) b.households = std::max<std::int64_t>(0, int_of(f.values[static_cast<std::size_t>(households)]));
-        if (population >= 0) b.population = std::max<std::int64_t>(0, int_of(f.values[static_cast<std::size_t>(population)]));
-        if (grid_code >= 0) b.grid_code = text_of(f.values[static_cast<std::size_t>(grid_code)]);
-        if (name >= 0) b.name = text_of(f.values[static_cast<std::size_t>(name)]);
-        if (address >= 0) b.address = text_of(f.values[static_cast<std::size_t>(address)]);
+        if (households >= 0) b.households = std::max<std::int64_t>(0, value_int(f.values[static_cast<std::size_t>(households)]).value_or(0));
+        if (population >= 0) b.population = std::max<std::int64_t>(0, value_int(f.values[static_cast<std::size_t>(population)]).value_or(0));
+        if (grid_code >= 0) b.grid_code = value_text(f.values[static_cast<std::size_t>(grid_code)]);
+        if (name >= 0) b.name = value_text(f.values[static_cast<std::size_t>(name)]);
+        if (address >= 0) b.address = value_text(f.values[static_cast<std::size_t>(address)]);
         d.buildings.push_back(std::move(b));
         return true;
     });
@@ -179,12 +158,12 @@ District load_district(store::Store& store, const StationFilter& filter) {
             }
         }
         store.read_features("grid_cells", cq, [&](const Feature& f) {
-            const std::string code = text_of(f.values[0]);
+            const std::string code = value_text(f.values[0]);
             if (code.empty() || d.cells.contains(code)) return true;  // the lowest fid wins, as in the links
             CellInfo c;
-            if (cname >= 0) c.name = text_of(f.values[static_cast<std::size_t>(cname)]);
-            if (community >= 0) c.community = text_of(f.values[static_cast<std::size_t>(community)]);
-            if (street >= 0) c.street = text_of(f.values[static_cast<std::size_t>(street)]);
+            if (cname >= 0) c.name = value_text(f.values[static_cast<std::size_t>(cname)]);
+            if (community >= 0) c.community = value_text(f.values[static_cast<std::size_t>(community)]);
+            if (street >= 0) c.street = value_text(f.values[static_cast<std::size_t>(street)]);
             d.cells.emplace(code, std::move(c));
             return true;
         });

@@ -138,16 +138,6 @@ void validate(const NormsConfig& c) {
 
 // ---- values -------------------------------------------------------------------------------
 
-std::string text_of(const Value& v) {
-    if (const auto* s = std::get_if<std::string>(&v)) return *s;
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-    if (const auto* d = std::get_if<double>(&v)) {
-        char buf[32];
-        return std::string(buf, std::to_chars(buf, buf + sizeof buf, *d).ptr);
-    }
-    return {};
-}
-
 // Numbers may arrive as text when GDAL typed an all-null column as String (the demo stations).
 std::optional<double> number_of(const Value& v) {
     if (const auto* d = std::get_if<double>(&v)) return std::isfinite(*d) ? std::optional(*d) : std::nullopt;
@@ -361,10 +351,10 @@ void check_cells(store::Store& store, const NormsConfig& config, NormsReport& re
     store.read_features("grid_cells", store::FeatureQuery{}, [&](const Feature& f) {
         Cell c;
         c.fid = f.fid;
-        c.code = text_of(value_at(f, i_code));
-        c.name = text_of(value_at(f, i_name));
-        c.community = text_of(value_at(f, i_community));
-        c.street = text_of(value_at(f, i_street));
+        c.code = value_text(value_at(f, i_code));
+        c.name = value_text(value_at(f, i_name));
+        c.community = value_text(value_at(f, i_community));
+        c.street = value_text(value_at(f, i_street));
         c.households = integer_of(value_at(f, i_households));
         c.population = integer_of(value_at(f, i_population));
         c.wkb = f.wkb;
@@ -623,8 +613,8 @@ void check_stations(store::Store& store, const NormsConfig& config, NormsReport&
         for (const auto& t : s.types) by_type.emplace(normalise_type(t), &s);
     }
     store.read_features("stations", store::FeatureQuery{}, [&](const Feature& f) {
-        const std::string name = text_of(value_at(f, i_name));
-        const std::string type = text_of(value_at(f, i_type));
+        const std::string name = value_text(value_at(f, i_name));
+        const std::string type = value_text(value_at(f, i_type));
         const auto area = number_of(value_at(f, i_area));
         const auto key = normalise_type(type);
         const auto it = key.empty() ? by_type.end() : by_type.find(key);

@@ -71,6 +71,20 @@ double mercator_to_lat(double y) {
 
 void set_rgba(cairo_t* cr, const Rgba& c) { cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a); }
 
+// Paints the current path in an overlay's colours (fill only for areas and points) and clears it.
+void fill_and_stroke(cairo_t* cr, const MapOverlay& overlay, bool fill) {
+    if (fill) {
+        set_rgba(cr, overlay.fill);
+        cairo_fill_preserve(cr);
+    }
+    if (overlay.stroke_width_px > 0) {
+        set_rgba(cr, overlay.stroke);
+        cairo_set_line_width(cr, overlay.stroke_width_px);
+        cairo_stroke_preserve(cr);
+    }
+    cairo_new_path(cr);
+}
+
 // Type sizes and spacings grow with the image, so that a 4000 px print map reads like a 1600 px one.
 struct Metrics {
     double unit;
@@ -364,15 +378,7 @@ void draw_overlay(cairo_t* cr, const MapOverlay& overlay, const td::Viewport& vi
             }
         }
     }
-    if (any) {
-        set_rgba(cr, overlay.fill);
-        cairo_fill_preserve(cr);
-        if (overlay.stroke_width_px > 0) {
-            set_rgba(cr, overlay.stroke);
-            cairo_set_line_width(cr, overlay.stroke_width_px);
-            cairo_stroke(cr);
-        }
-    }
+    if (any) fill_and_stroke(cr, overlay, true);
     cairo_new_path(cr);
     any = false;
     for (const td::Geom& g : layer.geoms()) {
@@ -384,11 +390,7 @@ void draw_overlay(cairo_t* cr, const MapOverlay& overlay, const td::Viewport& vi
             }
         }
     }
-    if (any && overlay.stroke_width_px > 0) {
-        set_rgba(cr, overlay.stroke);
-        cairo_set_line_width(cr, overlay.stroke_width_px);
-        cairo_stroke(cr);
-    }
+    if (any) fill_and_stroke(cr, overlay, false);
     cairo_new_path(cr);
     any = false;
     for (const td::Geom& g : layer.geoms()) {
@@ -407,15 +409,7 @@ void draw_overlay(cairo_t* cr, const MapOverlay& overlay, const td::Viewport& vi
             any = true;
         }
     }
-    if (any) {
-        set_rgba(cr, overlay.fill);
-        cairo_fill_preserve(cr);
-        if (overlay.stroke_width_px > 0) {
-            set_rgba(cr, overlay.stroke);
-            cairo_set_line_width(cr, overlay.stroke_width_px);
-            cairo_stroke(cr);
-        }
-    }
+    if (any) fill_and_stroke(cr, overlay, true);
     cairo_new_path(cr);
 
     const auto& geoms = layer.geoms();

@@ -20,7 +20,8 @@ std::unique_ptr<OGRGeometry> from_wkb(const std::vector<unsigned char>& wkb) {
     return std::unique_ptr<OGRGeometry>(g);
 }
 
-std::string value_text(const Value& v) {
+// CSV keeps 15 significant digits, as spreadsheets read them.
+std::string csv_value(const Value& v) {
     return std::visit(
         [](const auto& x) -> std::string {
             using T = std::decay_t<decltype(x)>;
@@ -82,7 +83,7 @@ void write_csv(store::Store& store, const std::string& layer, const store::Featu
     out << ",wkt\r\n";
     store.read_features(layer, query, [&](const Feature& f) {
         out << f.fid;
-        for (const auto& v : f.values) out << ',' << csv_escape(value_text(v));
+        for (const auto& v : f.values) out << ',' << csv_escape(csv_value(v));
         std::string wkt;
         if (auto g = from_wkb(f.wkb)) {
             char* text = nullptr;

@@ -7,22 +7,6 @@
 
 namespace geo::query {
 
-namespace {
-
-std::string text_of(const Value& v) {
-    if (const auto* s = std::get_if<std::string>(&v)) return *s;
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-    return {};
-}
-
-std::optional<std::int64_t> int_of(const Value& v) {
-    if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
-    if (const auto* d = std::get_if<double>(&v); d && std::isfinite(*d) && std::fabs(*d) < 9e18) return std::llround(*d);
-    return std::nullopt;
-}
-
-}  // namespace
-
 std::shared_ptr<const CellIndex> CellIndex::build(store::Store& store) {
     auto index = std::make_shared<CellIndex>();
     const auto info = store.layer("grid_cells");
@@ -49,10 +33,10 @@ std::shared_ptr<const CellIndex> CellIndex::build(store::Store& store) {
         cell.info.fid = f.fid;
         std::string* texts[] = {&cell.info.code, &cell.info.name, &cell.info.community, &cell.info.street, &cell.info.worker};
         for (std::size_t k = 0; k < 5; ++k) {
-            if (const Value* v = value(f, k)) *texts[k] = text_of(*v);
+            if (const Value* v = value(f, k)) *texts[k] = value_text(*v);
         }
-        if (const Value* v = value(f, 5)) cell.info.households = int_of(*v);
-        if (const Value* v = value(f, 6)) cell.info.population = int_of(*v);
+        if (const Value* v = value(f, 5)) cell.info.households = value_int(*v);
+        if (const Value* v = value(f, 6)) cell.info.population = value_int(*v);
         for (const auto& rings : *polygons) {
             for (const auto& ring : rings) {
                 if (ring.size() < 4) continue;

@@ -56,35 +56,17 @@ const Value* value_at(const Feature& f, Index i) {
 
 std::string text_at(const Feature& f, Index i) {
     const Value* v = value_at(f, i);
-    if (!v) return {};
-    if (const auto* s = std::get_if<std::string>(v)) return *s;
-    if (const auto* n = std::get_if<std::int64_t>(v)) return std::to_string(*n);
-    if (const auto* d = std::get_if<double>(v)) {
-        char buf[32];
-        const auto r = std::to_chars(buf, buf + sizeof buf, *d);
-        return std::string(buf, r.ptr);
-    }
-    return {};
+    return v ? value_text(*v) : std::string();
 }
 
 std::optional<std::int64_t> int_at(const Feature& f, Index i) {
     const Value* v = value_at(f, i);
-    if (!v) return std::nullopt;
-    if (const auto* n = std::get_if<std::int64_t>(v)) return *n;
-    // 2^63 is exactly representable; anything at or beyond it does not fit.
-    if (const auto* d = std::get_if<double>(v);
-        d && std::isfinite(*d) && std::fabs(*d) < 9223372036854775808.0) {
-        return static_cast<std::int64_t>(std::llround(*d));
-    }
-    return std::nullopt;
+    return v ? value_int(*v) : std::nullopt;
 }
 
 std::optional<double> real_at(const Feature& f, Index i) {
     const Value* v = value_at(f, i);
-    if (!v) return std::nullopt;
-    if (const auto* d = std::get_if<double>(v)) return *d;
-    if (const auto* n = std::get_if<std::int64_t>(v)) return static_cast<double>(*n);
-    return std::nullopt;
+    return v ? value_real(*v) : std::nullopt;
 }
 
 // ---- WKB coordinates ----------------------------------------------------------------------
