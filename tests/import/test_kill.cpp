@@ -132,7 +132,7 @@ void expect_sound(const std::string& db) {
 TEST_F(KillDuringImport, NewLayerLeavesNoTrace) {
     gridmap::test::TempDir dir;
     const std::string db = (dir / "g.sqlite").string();
-    ASSERT_EQ(gridmap({"import", gridmap::test::shared_data("survey/sh_poi_4490_cpg936.shp").string(),
+    ASSERT_EQ(gridmap({"import", gridmap::test::real_data("survey/sh_poi_4490_cpg936.shp").string(),
                        "--layer", "stations", "--db", db})
                   .exit_code,
               0);
@@ -159,7 +159,7 @@ TEST_F(KillDuringImport, NewLayerLeavesNoTrace) {
 TEST_F(KillDuringImport, ReplaceKeepsTheOldLayer) {
     gridmap::test::TempDir dir;
     const std::string db = (dir / "g.sqlite").string();
-    ASSERT_EQ(gridmap({"import", gridmap::test::shared_data("survey/sh_bldg_4549_cm120_ldid4d.shp").string(),
+    ASSERT_EQ(gridmap({"import", gridmap::test::real_data("survey/sh_bldg_4549_cm120_ldid4d.shp").string(),
                        "--layer", "buildings", "--db", db})
                   .exit_code,
               0);

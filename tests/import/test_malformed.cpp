@@ -1,4 +1,4 @@
-// Every awkward or broken file in ../shared/data/malformed either imports with a report or is
+// Every awkward or broken file in tests/data/real/malformed either imports with a report or is
 // refused with a clear message and exit code 1 — never a crash, a sanitizer finding (the
 // sanitizer build runs this too), a usage error, or any change to the database on refusal.
 #include <algorithm>
@@ -12,11 +12,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using gridmap::test::gridmap;
-using gridmap::test::shared_data;
+using gridmap::test::real_data;
 
 std::vector<std::string> malformed_files() {
     std::vector<std::string> out;
-    const fs::path root = shared_data("malformed");
+    const fs::path root = real_data("malformed");
     if (!fs::exists(root)) return out;
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
         if (!entry.is_regular_file()) continue;
@@ -40,10 +40,10 @@ class Malformed : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Malformed, ImportsWithAReportOrIsRefusedCleanly) {
     gridmap::test::TempDir dir;
-    const fs::path copy = gridmap::test::copy_with_siblings(shared_data("malformed/" + GetParam()),
+    const fs::path copy = gridmap::test::copy_with_siblings(real_data("malformed/" + GetParam()),
                                                             dir.path());
     const std::string db = (dir / "g.sqlite").string();
-    ASSERT_EQ(gridmap({"import", shared_data("survey/sh_poi_4490_cpg936.shp").string(), "--layer",
+    ASSERT_EQ(gridmap({"import", real_data("survey/sh_poi_4490_cpg936.shp").string(), "--layer",
                        "stations", "--db", db})
                   .exit_code,
               0);

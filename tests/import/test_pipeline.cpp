@@ -117,7 +117,7 @@ TEST(Pipeline, GeoPackageImports) {
     TempDir dir;
     const std::string gpkg = (dir / "楼栋.gpkg").string();
     GDALAllRegister();
-    GDALDatasetH src = GDALOpenEx(gridmap::test::shared_data("lujiazui/buildings_merged.geojson").c_str(),
+    GDALDatasetH src = GDALOpenEx(gridmap::test::source_path("data/osm/buildings_merged.geojson").c_str(),
                                   GDAL_OF_VECTOR, nullptr, nullptr, nullptr);
     ASSERT_TRUE(src);
     const char* argv[] = {"-f", "GPKG", "-nln", "服务设施", nullptr};
@@ -189,7 +189,7 @@ TEST(Pipeline, ZipBombIsRefused) {
         std::vector<char> zeros(1 << 20, 0);
         for (int i = 0; i < 64; ++i) VSIFWriteL(zeros.data(), 1, zeros.size(), f);
         VSIFCloseL(f);
-        const std::string shp = gridmap::test::shared_data("survey/sh_poi_4490_cpg936.shp").string();
+        const std::string shp = gridmap::test::real_data("survey/sh_poi_4490_cpg936.shp").string();
         ASSERT_EQ(CPLCopyFile(("/vsizip/" + zip + "/big.shp").c_str(), shp.c_str()), 0);
     }
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
@@ -208,7 +208,7 @@ TEST(Pipeline, ArchiveWithSeveralDatasetsAsksWhichOne) {
     const std::string zip = (dir / "two.zip").string();
     for (const char* stem : {"a", "b"}) {
         for (const char* ext : {".shp", ".shx", ".dbf", ".prj", ".cpg"}) {
-            const std::string src = gridmap::test::shared_data(std::string("survey/sh_poi_4490_cpg936") + ext).string();
+            const std::string src = gridmap::test::real_data(std::string("survey/sh_poi_4490_cpg936") + ext).string();
             ASSERT_EQ(CPLCopyFile(("/vsizip/" + zip + "/" + stem + ext).c_str(), src.c_str()), 0);
         }
     }
@@ -247,7 +247,7 @@ TEST(Pipeline, CoreLayerOfTheWrongGeometryIsRefused) {
     TempDir dir;
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
     try {
-        import(*store, gridmap::test::shared_data("lujiazui/pois.geojson"), "buildings");
+        import(*store, gridmap::test::source_path("data/osm/pois.geojson"), "buildings");
         FAIL();
     } catch (const geo::Error& e) {
         EXPECT_NE(std::string(e.what()).find("polygons"), std::string::npos) << e.what();

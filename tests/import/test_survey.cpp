@@ -1,4 +1,4 @@
-// The survey deliveries in ../shared/data/survey: CGCS2000 Gauss-Krüger and geographic
+// The survey deliveries in tests/data/real/survey: CGCS2000 Gauss-Krüger and geographic
 // shapefiles with GBK text marked three ways (or not at all) must import to the same places
 // with the same Chinese names as the OSM originals.
 #include <iconv.h>
@@ -19,7 +19,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using gridmap::test::shared_data;
+using gridmap::test::real_data;
+using gridmap::test::source_path;
 using gridmap::test::TempDir;
 
 struct Building {
@@ -93,8 +94,8 @@ class SurveyBuildings : public ::testing::TestWithParam<std::string> {};
 TEST_P(SurveyBuildings, SamePlacesAndNamesAsTheOsmOriginals) {
     TempDir dir;
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
-    import(*store, shared_data("lujiazui/buildings_merged.geojson"), "osm");
-    const fs::path shp = gridmap::test::copy_with_siblings(shared_data("survey/" + GetParam() + ".shp"),
+    import(*store, source_path("data/osm/buildings_merged.geojson"), "osm");
+    const fs::path shp = gridmap::test::copy_with_siblings(real_data("survey/" + GetParam() + ".shp"),
                                                           dir.path());
     const auto report = import(*store, shp, "buildings");
     EXPECT_EQ(report.features_read, 1450);
@@ -133,14 +134,14 @@ INSTANTIATE_TEST_SUITE_P(Survey, SurveyBuildings,
 TEST(Survey, EncodingAndCrsAreReportedWithTheirSource) {
     TempDir dir;
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
-    auto r = import(*store, shared_data("survey/sh_bldg_4528_zone40_cpg.shp"), "a");
+    auto r = import(*store, real_data("survey/sh_bldg_4528_zone40_cpg.shp"), "a");
     EXPECT_EQ(r.encoding_source, ".cpg");
     EXPECT_EQ(r.crs, "EPSG:4528");
     EXPECT_EQ(r.crs_source, ".prj");
-    r = import(*store, shared_data("survey/sh_bldg_4549_cm120_ldid4d.shp"), "b");
+    r = import(*store, real_data("survey/sh_bldg_4549_cm120_ldid4d.shp"), "b");
     EXPECT_EQ(r.encoding_source, "DBF code page byte 0x4D");
     EXPECT_EQ(r.crs, "EPSG:4549");
-    r = import(*store, shared_data("survey/sh_bldg_4549_cm120_nocpg_noldid.shp"), "c");
+    r = import(*store, real_data("survey/sh_bldg_4549_cm120_nocpg_noldid.shp"), "c");
     EXPECT_EQ(r.encoding_source, "detected");
     EXPECT_EQ(r.encoding, "GB18030");
 }
@@ -148,10 +149,10 @@ TEST(Survey, EncodingAndCrsAreReportedWithTheirSource) {
 TEST(Survey, PoisDecodeLikeTheOriginals) {
     TempDir dir;
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
-    const auto r = import(*store, shared_data("survey/sh_poi_4490_cpg936.shp"), "stations");
+    const auto r = import(*store, real_data("survey/sh_poi_4490_cpg936.shp"), "stations");
     EXPECT_EQ(r.imported, 494);
     EXPECT_EQ(r.crs, "EPSG:4490");
-    import(*store, shared_data("lujiazui/pois.geojson"), "pois");
+    import(*store, source_path("data/osm/pois.geojson"), "pois");
     const auto originals = buildings_by_id(*store, "pois", "id");
     const auto imported = buildings_by_id(*store, "stations", "OSMID");
     EXPECT_EQ(store->layer("stations")->feature_count, 494);
@@ -182,7 +183,7 @@ TEST(Survey, ZippedShapefileImports) {
     // GDAL writes the archive: the test needs no zip tool.
     for (const char* ext : {".shp", ".shx", ".dbf", ".prj", ".cpg"}) {
         const std::string member = "/vsizip/" + zip.string() + "/survey/bldg" + ext;
-        const std::string src = shared_data(std::string("survey/sh_bldg_4528_zone40_cpg") + ext).string();
+        const std::string src = real_data(std::string("survey/sh_bldg_4528_zone40_cpg") + ext).string();
         ASSERT_EQ(CPLCopyFile(member.c_str(), src.c_str()), 0);
     }
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
@@ -195,10 +196,10 @@ TEST(Survey, ZippedShapefileImports) {
 TEST(Survey, MissingPrjIsRefusedWithAGuess) {
     TempDir dir;
     const fs::path shp = gridmap::test::copy_with_siblings(
-        shared_data("survey/sh_bldg_4528_zone40_cpg.shp"), dir.path());
+        real_data("survey/sh_bldg_4528_zone40_cpg.shp"), dir.path());
     fs::remove(dir / "sh_bldg_4528_zone40_cpg.prj");
     const std::string db = (dir / "g.sqlite").string();
-    ASSERT_EQ(gridmap::test::gridmap({"import", shared_data("survey/sh_poi_4490_cpg936.shp").string(),
+    ASSERT_EQ(gridmap::test::gridmap({"import", real_data("survey/sh_poi_4490_cpg936.shp").string(),
                                       "--layer", "stations", "--db", db})
                   .exit_code,
               0);
@@ -221,7 +222,7 @@ TEST(Survey, MissingPrjIsRefusedWithAGuess) {
 TEST(Survey, WrongEncodingGivenIsRefused) {
     TempDir dir;
     const std::string db = (dir / "g.sqlite").string();
-    auto r = gridmap::test::gridmap({"import", shared_data("survey/sh_poi_4490_cpg936.shp").string(),
+    auto r = gridmap::test::gridmap({"import", real_data("survey/sh_poi_4490_cpg936.shp").string(),
                                      "--layer", "stations", "--db", db, "--encoding", "UTF-8"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("not valid UTF-8"), std::string::npos) << r.err;
@@ -231,7 +232,7 @@ TEST(Survey, WrongEncodingGivenIsRefused) {
 TEST(Survey, ReplaceAndAppend) {
     TempDir dir;
     auto store = geo::store::open_store((dir / "g.sqlite").string(), true);
-    const auto poi = shared_data("survey/sh_poi_4490_cpg936.shp");
+    const auto poi = real_data("survey/sh_poi_4490_cpg936.shp");
     import(*store, poi, "stations");
     import(*store, poi, "stations");
     EXPECT_EQ(store->layer("stations")->feature_count, 494);
@@ -248,7 +249,7 @@ TEST(Survey, ReportJsonAndCliOptions) {
     TempDir dir;
     const std::string db = (dir / "g.sqlite").string();
     const std::string report = (dir / "report.json").string();
-    auto r = gridmap::test::gridmap({"import", shared_data("survey/sh_poi_4490_cpg936.shp").string(),
+    auto r = gridmap::test::gridmap({"import", real_data("survey/sh_poi_4490_cpg936.shp").string(),
                                      "--layer", "stations", "--db", db, "--report", report,
                                      "--map", "type=类别"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -299,7 +300,7 @@ namespace {
 TEST(Survey, ProgressBarOnATerminal) {
     gridmap::test::TempDir dir;
     const std::string command = gridmap::test::gridmap_binary().string() + " import " +
-                                gridmap::test::shared_data("survey/sh_bldg_4528_zone40_cpg.shp").string() +
+                                gridmap::test::real_data("survey/sh_bldg_4528_zone40_cpg.shp").string() +
                                 " --layer buildings --db " + (dir / "g.sqlite").string();
     // script(1) from util-linux runs the command on a pseudo-terminal.
     auto r = gridmap::test::run({"/usr/bin/script", "-qec", command, "/dev/null"});

@@ -44,7 +44,7 @@ TEST(Concurrency, ReadersSeeTheOldOrTheNewLayerNeverAnError) {
         auto store = geo::store::open_store(server.db(), false);
         // 494 survey points, then the 19 demo stations again, then the survey points.
         const std::string sources[] = {
-            gridmap::test::shared_data("survey/sh_poi_4490_cpg936.shp").string(),
+            gridmap::test::real_data("survey/sh_poi_4490_cpg936.shp").string(),
             (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "data/demo/stations.geojson").string()};
         for (int round = 0; round < 3; ++round) {
             geo::import::ImportOptions options;

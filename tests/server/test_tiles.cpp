@@ -181,7 +181,7 @@ TEST(Tiles, CacheEtagGzipAndInvalidation) {
     {
         auto store = geo::store::open_store(server.db(), false);
         geo::import::ImportOptions options;
-        options.path = gridmap::test::shared_data("survey/sh_poi_4490_cpg936.shp").string();
+        options.path = gridmap::test::real_data("survey/sh_poi_4490_cpg936.shp").string();
         options.layer = "stations";
         geo::import::import_file(*store, options);
     }

@@ -18,9 +18,8 @@ namespace gridmap::test {
 
 namespace fs = std::filesystem;
 
-fs::path shared_data(const std::string& relative) {
-    return fs::path(GRIDMAP_SHARED_DATA_DIR) / relative;
-}
+fs::path real_data(const std::string& relative) { return fs::path(GRIDMAP_TEST_DATA_DIR) / "real" / relative; }
+fs::path source_path(const std::string& relative) { return fs::path(GRIDMAP_SOURCE_DIR) / relative; }
 fs::path test_data(const std::string& relative) { return fs::path(GRIDMAP_TEST_DATA_DIR) / relative; }
 fs::path gridmap_binary() { return fs::path(GRIDMAP_BINARY); }
 

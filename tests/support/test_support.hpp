@@ -6,8 +6,11 @@
 
 namespace gridmap::test {
 
-/// The shared real-data folder (lujiazui/, survey/, malformed/). Read-only: copy before use.
-std::filesystem::path shared_data(const std::string& relative = {});
+/// Real data the project did not write (tests/data/real: survey/ shapefiles, malformed/ files
+/// from other projects' test suites). Read-only: copy before use.
+std::filesystem::path real_data(const std::string& relative = {});
+/// A file of the source tree, e.g. "data/osm/pois.geojson". Read-only: copy before use.
+std::filesystem::path source_path(const std::string& relative);
 /// Small fixtures kept in the repository (tests/data).
 std::filesystem::path test_data(const std::string& relative = {});
 /// The built `gridmap` command-line tool.

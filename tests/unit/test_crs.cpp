@@ -13,7 +13,7 @@
 namespace {
 
 using gridmap::test::read_file;
-using gridmap::test::shared_data;
+using gridmap::test::real_data;
 
 // A building corner at Lujiazui from sh_bldg_4528_zone40_cpg.shp, and its WGS 84 position
 // as `cs2cs EPSG:4528 EPSG:4326` gives it.
@@ -47,7 +47,7 @@ TEST(CrsIdentify, SurveyPrjFiles) {
         {"survey/sh_poi_4490_cpg936.prj", 4490, true, "China Geodetic Coordinate System 2000"},
     };
     for (const auto& c : cases) {
-        const auto info = geo::crs::identify(read_file(shared_data(c.file)));
+        const auto info = geo::crs::identify(read_file(real_data(c.file)));
         EXPECT_EQ(info.epsg, c.epsg) << c.file;
         EXPECT_EQ(info.definition, "EPSG:" + std::to_string(c.epsg)) << c.file;
         EXPECT_EQ(info.geographic, c.geographic) << c.file;
@@ -57,7 +57,7 @@ TEST(CrsIdentify, SurveyPrjFiles) {
 
 TEST(CrsIdentify, PrjWithUtf8Bom) {
     const std::string prj =
-        read_file(shared_data("malformed/gdal_autotest_shp/prjwithutf8bom.prj"));
+        read_file(real_data("malformed/gdal_autotest_shp/prjwithutf8bom.prj"));
     ASSERT_TRUE(prj.starts_with("\xEF\xBB\xBF"));
     geo::crs::CrsInfo info;
     EXPECT_EQ(stderr_of([&] { info = geo::crs::identify(prj); }), "");
@@ -67,7 +67,7 @@ TEST(CrsIdentify, PrjWithUtf8Bom) {
 
 TEST(CrsIdentify, NonEquivalentDefinitionKeepsItsWkt) {
     // The zone 40 name with another false easting: the name alone must not give EPSG:4528.
-    std::string prj = read_file(shared_data("survey/sh_bldg_4528_zone40_cpg.prj"));
+    std::string prj = read_file(real_data("survey/sh_bldg_4528_zone40_cpg.prj"));
     const std::string false_easting = "40500000.0";
     prj.replace(prj.find(false_easting), false_easting.size(), "40600000.0");
     const auto info = geo::crs::identify(prj);
@@ -188,7 +188,7 @@ TEST(CrsTransformer, PrefixedAndUnprefixedZonesAgree) {
 
 TEST(CrsTransformer, WktSourceFromPrj) {
     // PROJ reads the ESRI WKT of a .prj as it stands.
-    geo::crs::Transformer from_prj(read_file(shared_data("survey/sh_bldg_4528_zone40_cpg.prj")));
+    geo::crs::Transformer from_prj(read_file(real_data("survey/sh_bldg_4528_zone40_cpg.prj")));
     double xy[2] = {zone40_x, zone40_y};
     ASSERT_TRUE(from_prj.transform(xy, 1));
     EXPECT_NEAR(xy[0], lujiazui_lon, 1e-7);
@@ -223,7 +223,7 @@ TEST(CrsTransformer, Noop) {
     EXPECT_EQ(xy[0], lujiazui_lon);
     EXPECT_EQ(xy[1], lujiazui_lat);
 
-    const std::string poi_prj = read_file(shared_data("survey/sh_poi_4490_cpg936.prj"));
+    const std::string poi_prj = read_file(real_data("survey/sh_poi_4490_cpg936.prj"));
     EXPECT_TRUE(geo::crs::Transformer(poi_prj, "EPSG:4490").is_noop());
     EXPECT_TRUE(geo::crs::Transformer("OGC:CRS84", "EPSG:4326").is_noop());
     EXPECT_FALSE(geo::crs::Transformer("EPSG:4490", "EPSG:4326").is_noop());
