@@ -72,6 +72,32 @@ Key bool_key(const char* name, bool ServerConfig::*member) {
             }};
 }
 
+// A list of host names: a JSON array of strings, or comma-separated text.
+Key host_list_key(const char* name, std::vector<std::string> ServerConfig::*member) {
+    auto check = [name](std::string host) {
+        for (char& c : host) {
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '*';
+            if (!ok) throw std::invalid_argument(std::string(name) + ": \"" + host + "\" is not a host name");
+        }
+        if (host.empty()) throw std::invalid_argument(std::string(name) + " holds an empty name");
+        return host;
+    };
+    return {name,
+            [=](ServerConfig& c, const nlohmann::json& j) {
+                if (!j.is_array()) throw std::invalid_argument(std::string(name) + " must be a list of host names");
+                (c.*member).clear();
+                for (const auto& item : j) {
+                    if (!item.is_string()) throw std::invalid_argument(std::string(name) + " must be a list of host names");
+                    (c.*member).push_back(check(item.get<std::string>()));
+                }
+            },
+            [=](ServerConfig& c, const std::string& s) {
+                (c.*member).clear();
+                for (const auto& item : split_list(s)) (c.*member).push_back(check(item));
+            }};
+}
+
 const std::vector<Key>& keys() {
     static const std::vector<Key> all = {
         text_key("db", &ServerConfig::db),
@@ -80,6 +106,8 @@ const std::vector<Key>& keys() {
         integer_key("port", &ServerConfig::port, 0, 65535),
         integer_key("threads", &ServerConfig::threads, 0, 256),
         integer_key("max_queued_requests", &ServerConfig::max_queued_requests, 1, 100000),
+        integer_key("max_connections", &ServerConfig::max_connections, 16, 1000000),
+        host_list_key("allowed_hosts", &ServerConfig::allowed_hosts),
         integer_key("max_body_bytes", &ServerConfig::max_body_bytes, 1024, 1LL << 31),
         integer_key("read_timeout_s", &ServerConfig::read_timeout_s, 1, 300),
         integer_key("write_timeout_s", &ServerConfig::write_timeout_s, 1, 300),

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gridmap::http {
 
@@ -15,9 +16,13 @@ struct ServerConfig {
     int port = 8080;                     ///< 0: any free port
     int threads = 0;                     ///< worker threads; 0: 4 per core, at least 8
     std::size_t max_queued_requests = 512;  ///< connections waiting for a worker; the accept loop waits beyond
+    std::size_t max_connections = 1024;     ///< open connections; idle ones give way to new ones, then 503
+    /// Host names clients may address the server by, besides IP literals, "localhost" and this
+    /// machine's own name (a request naming another gets 421); "*" accepts any name.
+    std::vector<std::string> allowed_hosts;
     std::size_t max_body_bytes = 1 << 20;
-    int read_timeout_s = 5;
-    int write_timeout_s = 10;
+    int read_timeout_s = 10;   ///< a whole request (head and body) must arrive within this
+    int write_timeout_s = 10;  ///< a client that takes no byte of an answer for this long is cut off
     int keep_alive_max_count = 100;
     int keep_alive_timeout_s = 2;
     std::size_t cache_bytes = 256u << 20;  ///< tile cache budget

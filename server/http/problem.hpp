@@ -1,6 +1,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <httplib.h>
 
@@ -14,8 +16,20 @@ const char* reason_phrase(int status) noexcept;
 /// The HTTP status for a library error category (the only place that decides it).
 int status_for(geo::Errc code) noexcept;
 
-/// Answers with an RFC 9457 problem body (application/problem+json): type, title, status,
-/// detail, instance. For a 5xx the detail says only "internal error" and the request id.
+/// An RFC 9457 problem body: type, title, status, detail, instance. For a 5xx other than 503
+/// the detail says only "internal error" and the request id (a 503's says what is busy). Text that is not UTF-8 is replaced, never thrown on.
+std::string problem_json(int status, const std::string& detail, const std::string& instance,
+                         const std::string& request_id);
+
+/// A whole HTTP/1.1 answer carrying a problem body, with `Connection: close`, for answers given
+/// before or instead of the router (the connection loop's refusals, a failed handler).
+/// `headers` are added as they are (Retry-After, Allow); `head_only` leaves the body out (HEAD).
+std::string problem_response(int status, const std::string& detail, const std::string& instance,
+                             const std::string& request_id,
+                             const std::vector<std::pair<std::string, std::string>>& headers = {},
+                             bool head_only = false);
+
+/// Answers with problem_json() as application/problem+json.
 void send_problem(httplib::Response& res, int status, const std::string& detail,
                   const std::string& instance, const std::string& request_id);
 

@@ -1,15 +1,18 @@
 #include "http/server.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "geo/error.hpp"
 #include "http/problem.hpp"
-#include "http/thread_pool.hpp"
 
 namespace gridmap::http {
 
@@ -29,35 +32,78 @@ std::string next_request_id() {
     return buf;
 }
 
-bool plausible_host(const std::string& host) {
-    if (host.empty() || host.size() > 255) return false;
-    for (char c : host) {
-        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-                        c == '[' || c == ']';
-        if (!ok) return false;
+// cpp-httplib reads a request from, and writes its answer to, this: the request the connection
+// loop has read whole, and a string the loop then sends.
+class ExchangeStream final : public httplib::Stream {
+public:
+    explicit ExchangeStream(Exchange& ex) : m_ex(ex) {}
+    bool is_readable() const override { return m_read < m_ex.request.size(); }
+    bool is_writable() const override { return true; }
+    ssize_t read(char* ptr, size_t size) override {
+        const std::size_t n = std::min(size, m_ex.request.size() - m_read);
+        std::memcpy(ptr, m_ex.request.data() + m_read, n);
+        m_read += n;
+        return static_cast<ssize_t>(n);
     }
-    return true;
+    ssize_t write(const char* ptr, size_t size) override {
+        m_ex.response.append(ptr, size);
+        return static_cast<ssize_t>(size);
+    }
+    void get_remote_ip_and_port(std::string& ip, int& port) const override {
+        ip = m_ex.peer_ip;
+        port = m_ex.peer_port;
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override {
+        ip = m_ex.local_ip;
+        port = m_ex.local_port;
+    }
+    socket_t socket() const override { return m_ex.socket; }
+
+private:
+    Exchange& m_ex;
+    std::size_t m_read = 0;
+};
+
+LoopSettings loop_settings(const ServerConfig& c) {
+    LoopSettings s;
+    s.policy.max_body_bytes = c.max_body_bytes;
+    s.policy.allowed_hosts = {"localhost"};
+    char name[256] = "";
+    if (gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') {
+        std::string own = name;
+        for (char& ch : own) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        s.policy.allowed_hosts.push_back(own);
+    }
+    s.policy.allowed_hosts.insert(s.policy.allowed_hosts.end(), c.allowed_hosts.begin(), c.allowed_hosts.end());
+    s.request_timeout = std::chrono::seconds(c.read_timeout_s);
+    s.write_timeout = std::chrono::seconds(c.write_timeout_s);
+    s.idle_timeout = std::chrono::seconds(c.keep_alive_timeout_s);
+    s.max_requests_per_connection = c.keep_alive_max_count;
+    s.max_connections = c.max_connections;
+    s.threads = static_cast<std::size_t>(c.worker_threads());
+    s.max_queued = c.max_queued_requests;
+    return s;
 }
 
 }  // namespace
 
 Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(m_config.cache_bytes), m_jobs(m_config.db) {
-    m_http.new_task_queue = [this] {
-        return new BoundedThreadPool(static_cast<std::size_t>(m_config.worker_threads()),
-                                     m_config.max_queued_requests);
-    };
+    m_loop = std::make_unique<ConnectionLoop>(
+        loop_settings(m_config),
+        LoopCallbacks{[this](Exchange& ex) { process(ex); },
+                      [this](const Refusal& r, std::string_view method, std::string_view target, std::string_view id,
+                             std::size_t bytes) { log_refusal(r, method, target, id, bytes); },
+                      next_request_id});
     // A style that exists but does not parse is a configuration error, found at start.
     if (std::filesystem::exists(m_config.style)) {
         std::ifstream in(m_config.style, std::ios::binary);
         m_style_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         m_style = std::make_unique<geo::style::Style>(geo::style::load_style(m_style_json));
     }
-    m_http.set_tcp_nodelay(true);
     m_http.set_payload_max_length(m_config.max_body_bytes);
-    m_http.set_read_timeout(m_config.read_timeout_s, 0);
-    m_http.set_write_timeout(m_config.write_timeout_s, 0);
-    m_http.set_keep_alive_max_count(static_cast<std::size_t>(m_config.keep_alive_max_count));
+    // Only for the Keep-Alive field cpp-httplib writes; the loop enforces both.
     m_http.set_keep_alive_timeout(m_config.keep_alive_timeout_s);
+    m_http.set_keep_alive_max_count(static_cast<std::size_t>(m_config.keep_alive_max_count));
 
     m_http.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
         t_started = std::chrono::steady_clock::now();
@@ -68,6 +114,7 @@ Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(
     });
     // Answers cpp-httplib gives itself (no route, payload too large, bad request line) get a
     // problem body too.
+    // The instance of a problem is the target as sent: percent-encoded, so always ASCII.
     m_http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (res.get_header_value("Content-Type") == "application/problem+json") return;
         std::string detail = "no such resource";
@@ -75,17 +122,26 @@ Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(
         else if (res.status == 400) detail = "the request is malformed";
         else if (res.status == 405) detail = "this resource does not support " + req.method;
         else if (res.status != 404) detail = reason_phrase(res.status);
-        send_problem(res, res.status, detail, req.path, t_request_id);
+        send_problem(res, res.status, detail, req.target, t_request_id);
     });
-    m_http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-        send_problem(res, 500, "", req.path, t_request_id);
+    // A handler that throws something other than geo::Error or std::exception ends here.
+    m_http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+            if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.target.c_str(), what.c_str());
+        send_problem(res, 500, "", req.target, t_request_id);
     });
     m_http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_started).count();
         m_metrics.record(req.method, t_route, res.status, seconds, res.body.size());
         if (m_config.access_log) {
-            std::fprintf(stderr, "%s %s %d %zu %.1fms %s\n", req.method.c_str(), req.path.c_str(),
+            std::fprintf(stderr, "%s %s %d %zu %.1fms %s\n", req.method.c_str(), req.target.c_str(),
                          res.status, res.body.size(), seconds * 1000.0, t_request_id.c_str());
         }
     });
@@ -148,42 +204,87 @@ void Server::post(const std::string& name, const std::string& pattern, Handler h
     });
 }
 
+void Server::del(const std::string& name, const std::string& pattern, Handler handler) {
+    m_http.Delete(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
+                                                                      httplib::Response& res) {
+        handle(name, handler, req, res);
+    });
+}
+
 void Server::handle(const std::string& name, const Handler& handler, const httplib::Request& req,
                     httplib::Response& res) {
     t_route = name;
+    // The guard has checked Host against allowed_hosts, so it is safe to build links with.
     const std::string host = req.get_header_value("Host");
     RequestContext ctx{req, res, t_request_id, Caller{},
-                       "http://" + (plausible_host(host) ? host
-                                                         : m_config.host + ":" + std::to_string(m_port))};
+                       "http://" + (host.empty() ? m_config.host + ":" + std::to_string(m_port) : host)};
     try {
         handler(ctx);
     } catch (const geo::Error& e) {
         const int status = status_for(e.code());
         if (status >= 500) {
-            std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.path.c_str(), e.what());
+            std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.target.c_str(), e.what());
         }
-        send_problem(res, status, e.what(), req.path, t_request_id);
+        res.headers.erase("Retry-After");
+        if (status == 503) res.set_header("Retry-After", "5");
+        send_problem(res, status, e.what(), req.target, t_request_id);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.path.c_str(), e.what());
-        send_problem(res, 500, "", req.path, t_request_id);
+        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.target.c_str(), e.what());
+        send_problem(res, 500, "", req.target, t_request_id);
+    }
+}
+
+// On a worker: cpp-httplib parses the admitted request, routes it and writes the answer into
+// memory. Nothing thrown on the way — by a handler, the error handler, the logger or
+// cpp-httplib itself — may end the process: it becomes a logged 500.
+void Server::process(Exchange& ex) {
+    ExchangeStream stream(ex);
+    bool closed = false;
+    try {
+        if (!m_http.route(stream, ex.close, closed)) ex.close = true;
+        ex.close = ex.close || closed;
+        return;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error %s: %s\n", t_request_id.c_str(), e.what());
+    } catch (...) {
+        std::fprintf(stderr, "error %s: unknown exception\n", t_request_id.c_str());
+    }
+    ex.response = problem_response(500, "", "", t_request_id);
+    ex.close = true;
+    m_metrics.record("-", t_route, 500, 0, ex.response.size());
+}
+
+void Server::log_refusal(const Refusal& r, std::string_view method, std::string_view target,
+                         std::string_view request_id, std::size_t bytes) {
+    m_metrics.record(method.empty() ? "-" : std::string(method), "(refused)", r.status, 0, bytes);
+    if (m_config.access_log) {
+        // The target of a refused request may hold anything but CR and LF: print it escaped.
+        std::string shown;
+        for (char ch : target.substr(0, 200)) {
+            const auto c = static_cast<unsigned char>(ch);
+            if (c < 0x20 || c >= 0x7f || c == '\\') {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02x", c);
+                shown += buf;
+            } else {
+                shown += ch;
+            }
+        }
+        std::fprintf(stderr, "%s %s %d %zu refused: %s %.*s\n", method.empty() ? "-" : std::string(method).c_str(),
+                     shown.empty() ? "-" : shown.c_str(), r.status, bytes, r.detail.c_str(),
+                     static_cast<int>(request_id.size()), request_id.data());
     }
 }
 
 int Server::bind() {
     // Fail at start, not at the first request, when the database cannot be read.
     geo::store::open_store(m_config.db, false)->layers();
-    m_port = m_config.port == 0 ? m_http.bind_to_any_port(m_config.host)
-                                : (m_http.bind_to_port(m_config.host, m_config.port) ? m_config.port : -1);
-    if (m_port <= 0) {
-        throw std::runtime_error("cannot listen on " + m_config.host + ":" + std::to_string(m_config.port));
-    }
+    m_port = m_loop->listen(m_config.host, m_config.port);
     return m_port;
 }
 
-void Server::run() { m_http.listen_after_bind(); }
+void Server::run() { m_loop->run(); }
 
-void Server::stop() {
-    if (m_http.is_running()) m_http.stop();
-}
+void Server::stop() { m_loop->stop(); }
 
 }  // namespace gridmap::http

@@ -14,6 +14,7 @@
 #include "geo/analysis/walking.hpp"
 #include "geo/query/cell_index.hpp"
 #include "http/config.hpp"
+#include "http/connections.hpp"
 #include "http/jobs.hpp"
 #include "http/metrics.hpp"
 #include "http/tile_cache.hpp"
@@ -37,8 +38,18 @@ struct RequestContext {
     std::string base_url;
 };
 
-/// The Gridmap HTTP server on cpp-httplib. Route handlers parse the request, call one geo::
-/// function and serialize the result; geo::Error becomes a problem+json answer.
+/// cpp-httplib's router and response writer, run on a request that the connection loop has
+/// already read whole and admitted (cpp-httplib's own socket loop is not used).
+class Router final : public httplib::Server {
+public:
+    /// Routes one request read from `stream` and writes its answer to it; `close` asks for
+    /// `Connection: close`. Returns false when there was no request to read.
+    bool route(httplib::Stream& stream, bool close, bool& closed) { return process_request(stream, close, closed, nullptr); }
+};
+
+/// The Gridmap HTTP server: a ConnectionLoop reads and admits requests, cpp-httplib routes
+/// them. Route handlers parse the request, call one geo:: function and serialize the result;
+/// geo::Error becomes a problem+json answer.
 class Server {
 public:
     explicit Server(ServerConfig config);
@@ -47,7 +58,8 @@ public:
     Server& operator=(const Server&) = delete;
 
     /// Checks the database and binds the listening socket; returns the port (useful with port 0).
-    /// Throws std::runtime_error when the address cannot be bound, geo::Error for the database.
+    /// Throws std::runtime_error when the address cannot be bound (a port another process
+    /// listens on included), geo::Error for the database.
     int bind();
     /// Serves until stop(); blocks.
     void run();
@@ -69,6 +81,10 @@ public:
     void get(const std::string& name, const std::string& pattern, Handler handler);
     /// Registers a POST route, as get().
     void post(const std::string& name, const std::string& pattern, Handler handler);
+    /// Registers a DELETE route, as get().
+    void del(const std::string& name, const std::string& pattern, Handler handler);
+    /// Connections open now (for /metrics).
+    std::size_t open_connections() const noexcept { return m_loop ? m_loop->open_connections() : 0; }
     /// The grid cells in memory for /query/cell, rebuilt when the grid_cells layer changes.
     std::shared_ptr<const geo::query::CellIndex> cell_index();
     /// The roads as a walking network for /query/at, rebuilt when the roads layer changes;
@@ -81,6 +97,9 @@ private:
     void handle(const std::string& name, const Handler& handler, const httplib::Request& req,
                 httplib::Response& res);
     void register_routes();
+    void process(Exchange& exchange);
+    void log_refusal(const Refusal& refusal, std::string_view method, std::string_view target,
+                     std::string_view request_id, std::size_t bytes);
 
     ServerConfig m_config;
     Metrics m_metrics;
@@ -93,7 +112,8 @@ private:
     std::mutex m_walking_mutex;
     std::shared_ptr<const geo::analysis::WalkingNetwork> m_walking;
     std::int64_t m_walking_version = -2;  // roads version m_walking was built from (−1: none)
-    httplib::Server m_http;
+    Router m_http;
+    std::unique_ptr<ConnectionLoop> m_loop;
     int m_port = 0;
 };
 

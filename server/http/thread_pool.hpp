@@ -1,40 +1,50 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include <httplib.h>
-
 namespace gridmap::http {
 
-/// cpp-httplib's task queue with a bound: when `max_queued` connections already wait for a
-/// worker, the accept loop waits too, so further clients queue in the kernel's listen backlog
-/// instead of in memory. (cpp-httplib 0.11's own pool queues without limit.)
-class BoundedThreadPool final : public httplib::TaskQueue {
+/// Worker threads for requests that have arrived whole. The queue is bounded: a full queue
+/// refuses new work (the caller answers 503) rather than growing. Urgent work (health checks)
+/// goes to the front, so a monitor sees a busy server as busy, not as dead.
+class WorkerPool {
 public:
-    BoundedThreadPool(std::size_t threads, std::size_t max_queued) : m_max_queued(max_queued) {
+    WorkerPool(std::size_t threads, std::size_t max_queued) : m_max_queued(max_queued) {
         for (std::size_t i = 0; i < threads; ++i) m_threads.emplace_back([this] { work(); });
     }
-    ~BoundedThreadPool() override = default;
+    ~WorkerPool() { shutdown(); }
+    WorkerPool(const WorkerPool&) = delete;
+    WorkerPool& operator=(const WorkerPool&) = delete;
 
-    void enqueue(std::function<void()> fn) override {
-        std::unique_lock lock(m_mutex);
-        m_not_full.wait(lock, [&] { return m_jobs.size() < m_max_queued || m_shutdown; });
-        m_jobs.push_back(std::move(fn));
-        m_not_empty.notify_one();
-    }
-
-    void shutdown() override {
+    /// Queues `fn`; false when max_queued tasks already wait or the pool is shutting down.
+    bool try_submit(std::function<void()> fn, bool urgent = false) {
         {
             std::lock_guard lock(m_mutex);
+            if (m_shutdown || m_jobs.size() >= m_max_queued) return false;
+            if (urgent) {
+                m_jobs.push_front(std::move(fn));
+            } else {
+                m_jobs.push_back(std::move(fn));
+            }
+        }
+        m_wake.notify_one();
+        return true;
+    }
+
+    /// Runs what is queued, then joins the threads.
+    void shutdown() {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_shutdown) return;
             m_shutdown = true;
         }
-        m_not_empty.notify_all();
-        m_not_full.notify_all();
+        m_wake.notify_all();
         for (auto& t : m_threads) t.join();
     }
 
@@ -44,23 +54,21 @@ private:
             std::function<void()> job;
             {
                 std::unique_lock lock(m_mutex);
-                m_not_empty.wait(lock, [&] { return !m_jobs.empty() || m_shutdown; });
+                m_wake.wait(lock, [&] { return !m_jobs.empty() || m_shutdown; });
                 if (m_jobs.empty()) return;
                 job = std::move(m_jobs.front());
                 m_jobs.pop_front();
-                m_not_full.notify_one();
             }
             job();
         }
     }
 
-    std::size_t m_max_queued;
+    const std::size_t m_max_queued;
     std::mutex m_mutex;
-    std::condition_variable m_not_empty;
-    std::condition_variable m_not_full;
+    std::condition_variable m_wake;
     std::deque<std::function<void()>> m_jobs;
-    std::vector<std::thread> m_threads;
     bool m_shutdown = false;
+    std::vector<std::thread> m_threads;  // last: the threads start once the rest exists
 };
 
 }  // namespace gridmap::http

@@ -236,6 +236,11 @@ TEST(Cql2Errors, SayWhatAndWhere) {
         {"a = '\xe4\xb8'", "filter: the text is not valid UTF-8 at position 6"},
         {"a = 1.2.3", "filter: malformed number '1.2.3' at position 5"},
         {"a = 12abc", "filter: malformed number '12abc' at position 5"},
+        // A 4-byte character whose continuation bytes look like NBSP (0xA0) and NEL (0x85) when
+        // read as Latin-1: the message quotes it whole (it once cut it, and the server's JSON
+        // writer then threw on the broken text).
+        {"floors > 1.5\xf0\xa0\x80\x80", "filter: malformed number '1.5\xf0\xa0\x80\x80' at position 10"},
+        {"floors > 1\xf0\x9f\x98\x85", "filter: malformed number '1\xf0\x9f\x98\x85' at position 10"},
         {"a = 1e999", "filter: number '1e999' is out of range at position 5"},
         {"a = @", "filter: unexpected character '@' at position 5"},
         {"\"\" = 1", "filter: empty property name \"\" at position 1"},

@@ -270,7 +270,10 @@ class Lexer {
         if (is_ascii_letter(after) || is_digit(after) || after == '_' || after == '.' ||
             after >= 0x80) {
             std::size_t end = i;
-            while (end < m_text.size() && !is_whitespace(static_cast<unsigned char>(m_text[end])) &&
+            // Bytes, not code points: only ASCII ends the word, so no character is cut in two
+            // (0x85 and 0xA0 are continuation bytes here, not NEL and NBSP).
+            while (end < m_text.size() &&
+                   !(static_cast<unsigned char>(m_text[end]) < 0x80 && is_whitespace(static_cast<unsigned char>(m_text[end]))) &&
                    std::string_view("(),=<>'\"").find(m_text[end]) == std::string_view::npos) {
                 ++end;
             }
