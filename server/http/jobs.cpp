@@ -1,5 +1,6 @@
 #include "http/jobs.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "geo/error.hpp"
@@ -27,6 +28,7 @@ std::string_view to_string(Job::Status status) noexcept {
         case Job::Status::running: return "running";
         case Job::Status::succeeded: return "succeeded";
         case Job::Status::failed: return "failed";
+        case Job::Status::cancelled: return "cancelled";
     }
     return "queued";
 }
@@ -68,6 +70,36 @@ std::shared_ptr<Job> JobRunner::find(const std::string& id) const {
     return it == m_jobs.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<Job> JobRunner::cancel(const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    const auto it = m_jobs.find(id);
+    if (it == m_jobs.end()) return nullptr;
+    const auto job = it->second;
+    job->m_cancel = true;
+    const auto waiting = std::find(m_waiting.begin(), m_waiting.end(), job);
+    std::lock_guard job_lock(job->m_mutex);
+    if (waiting != m_waiting.end()) {
+        m_waiting.erase(waiting);
+        job->m_state.status = Job::Status::cancelled;
+        job->m_state.finished = std::chrono::system_clock::now();
+        retire(job->id());
+    } else if (job->m_state.status == Job::Status::running) {
+        job->m_state.cancel_requested = true;
+    }
+    return job;
+}
+
+bool JobRunner::dismiss(const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    const auto it = m_jobs.find(id);
+    if (it == m_jobs.end()) return false;
+    const auto status = it->second->snapshot().status;
+    if (status == Job::Status::queued || status == Job::Status::running) return false;
+    m_jobs.erase(it);
+    m_finished.erase(std::remove(m_finished.begin(), m_finished.end(), id), m_finished.end());
+    return true;
+}
+
 void JobRunner::work() {
     std::unique_ptr<geo::store::Store> store;
     for (;;) {
@@ -78,9 +110,8 @@ void JobRunner::work() {
             if (m_stopping) return;
             job = m_waiting.front();
             m_waiting.pop_front();
-        }
-        {
-            std::lock_guard lock(job->m_mutex);
+            // Under m_mutex, so that cancel() sees it either waiting or running.
+            std::lock_guard job_lock(job->m_mutex);
             job->m_state.status = Job::Status::running;
             job->m_state.started = std::chrono::system_clock::now();
         }
@@ -88,8 +119,10 @@ void JobRunner::work() {
             if (!store) store = geo::store::open_store(m_db, false);
             auto result = std::make_shared<const geo::analysis::AnalysisResult>(geo::analysis::run_analysis(
                 *store, job->request(), [&](double fraction, std::string_view stage) {
-                    // A stopping server does not wait for the rest of a long analysis.
+                    // A stopping server does not wait for the rest of a long analysis, nor does
+                    // a planner who cancelled it.
                     if (m_stopping_now) throw geo::Error(geo::Errc::unavailable, "the server stopped");
+                    if (job->m_cancel) throw geo::Error(geo::Errc::conflict, "the analysis was cancelled");
                     std::lock_guard lock(job->m_mutex);
                     job->m_state.progress = fraction;
                     job->m_state.stage = stage;
@@ -102,25 +135,34 @@ void JobRunner::work() {
         } catch (const std::exception& e) {
             const auto* error = dynamic_cast<const geo::Error*>(&e);
             std::lock_guard lock(job->m_mutex);
-            job->m_state.status = Job::Status::failed;
-            job->m_state.error_status = error ? status_for(error->code()) : 500;
-            // Only the library's own messages are written for users; anything else stays in the log.
-            job->m_state.error = error && error->code() != geo::Errc::internal ? e.what() : "internal error";
-            if (!error || error->code() == geo::Errc::internal) {
-                std::fprintf(stderr, "analysis job %s failed: %s\n", job->id().c_str(), e.what());
+            if (job->m_cancel) {
+                job->m_state.status = Job::Status::cancelled;
+            } else {
+                job->m_state.status = Job::Status::failed;
+                job->m_state.error_status = error ? status_for(error->code()) : 500;
+                // Only the library's own messages are written for users; anything else stays in the log.
+                job->m_state.error = error && error->code() != geo::Errc::internal ? e.what() : "internal error";
+                if (!error || error->code() == geo::Errc::internal) {
+                    std::fprintf(stderr, "analysis job %s failed: %s\n", job->id().c_str(), e.what());
+                }
             }
             store.reset();  // a fresh connection for the next job
         }
         {
             std::lock_guard lock(job->m_mutex);
+            job->m_state.cancel_requested = false;
             job->m_state.finished = std::chrono::system_clock::now();
         }
         std::lock_guard lock(m_mutex);
-        m_finished.push_back(job->id());
-        while (m_finished.size() > m_keep_finished) {
-            m_jobs.erase(m_finished.front());
-            m_finished.pop_front();
-        }
+        retire(job->id());
+    }
+}
+
+void JobRunner::retire(const std::string& id) {
+    m_finished.push_back(id);
+    while (m_finished.size() > m_keep_finished) {
+        m_jobs.erase(m_finished.front());
+        m_finished.pop_front();
     }
 }
 

@@ -20,12 +20,13 @@ namespace gridmap::http {
 /// snapshot().
 class Job {
 public:
-    enum class Status { queued, running, succeeded, failed };
+    enum class Status { queued, running, succeeded, failed, cancelled };
 
     struct State {
         Status status = Status::queued;
         double progress = 0;  ///< 0…1
         std::string stage;
+        bool cancel_requested = false;  ///< running: it stops at its next step
         std::string error;     ///< failed: a message for the user
         int error_status = 0;  ///< failed: the HTTP status the error maps to
         std::chrono::system_clock::time_point created, started, finished;
@@ -45,6 +46,7 @@ private:
     const geo::analysis::AnalysisRequest m_request;
     mutable std::mutex m_mutex;
     State m_state;
+    std::atomic<bool> m_cancel{false};  ///< read by the running analysis' progress calls
     std::shared_ptr<const geo::analysis::AnalysisResult> m_result;
 };
 
@@ -62,11 +64,18 @@ public:
 
     /// Queues a job. Throws geo::Error (unavailable) when max_waiting jobs already wait.
     std::shared_ptr<Job> submit(geo::analysis::AnalysisRequest request);
+    /// Cancels a queued job at once and a running one at its next step (what it would have
+    /// written is not written). Returns the job, or null when there is no such job.
+    std::shared_ptr<Job> cancel(const std::string& id);
+    /// Forgets a finished job and its result; false when it is unknown or not finished.
+    bool dismiss(const std::string& id);
     /// The job with this id, or null (unknown, or dropped as one of the oldest finished).
     std::shared_ptr<Job> find(const std::string& id) const;
 
 private:
     void work();
+    /// Keeps a finished job's id, dropping the oldest beyond keep_finished. m_mutex held.
+    void retire(const std::string& id);
 
     const std::string m_db;
     const std::size_t m_max_waiting;

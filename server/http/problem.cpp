@@ -4,6 +4,10 @@
 
 namespace gridmap::http {
 
+std::string json_text(const nlohmann::ordered_json& j) {
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 const char* reason_phrase(int status) noexcept {
     switch (status) {
         case 400: return "Bad Request";
@@ -48,11 +52,11 @@ std::string problem_json(int status, const std::string& detail, const std::strin
         {"type", "about:blank"},
         {"title", reason_phrase(status)},
         {"status", status},
-        // 503 says what is busy or full and when to come back; other 5xx details stay in the log.
-        {"detail", status >= 500 && !(status == 503 && !detail.empty()) ? "internal error (request " + request_id + ")" : detail},
+        // A 500's details stay in the log; a 501, 503 or 505 says what the client can do.
+        {"detail", status == 500 || (status > 500 && detail.empty()) ? "internal error (request " + request_id + ")" : detail},
         {"instance", instance},
     };
-    return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return json_text(body);
 }
 
 std::string problem_response(int status, const std::string& detail, const std::string& instance,

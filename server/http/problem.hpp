@@ -6,9 +6,15 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "geo/error.hpp"
 
 namespace gridmap::http {
+
+/// A JSON answer's text. Text that is not UTF-8 (which an imported file may still hold) is
+/// replaced by U+FFFD instead of throwing.
+std::string json_text(const nlohmann::ordered_json& j);
 
 /// The reason phrase of an HTTP status ("Not Found").
 const char* reason_phrase(int status) noexcept;
@@ -16,8 +22,8 @@ const char* reason_phrase(int status) noexcept;
 /// The HTTP status for a library error category (the only place that decides it).
 int status_for(geo::Errc code) noexcept;
 
-/// An RFC 9457 problem body: type, title, status, detail, instance. For a 5xx other than 503
-/// the detail says only "internal error" and the request id (a 503's says what is busy). Text that is not UTF-8 is replaced, never thrown on.
+/// An RFC 9457 problem body: type, title, status, detail, instance. A 500's detail says only
+/// "internal error" and the request id; other statuses keep theirs (what is busy, not served). Text that is not UTF-8 is replaced, never thrown on.
 std::string problem_json(int status, const std::string& detail, const std::string& instance,
                          const std::string& request_id);
 

@@ -7,6 +7,7 @@
 #include "geo/analysis/run.hpp"
 #include "geo/error.hpp"
 #include "http/params.hpp"
+#include "http/problem.hpp"
 #include "http/server.hpp"
 
 namespace gridmap::http {
@@ -62,6 +63,7 @@ ordered_json job_json(const Job& job, const std::string& base_url) {
                       {"status", to_string(s.status)},
                       {"progress", std::round(s.progress * 1000) / 1000},
                       {"stage", s.stage},
+                      {"cancel_requested", s.cancel_requested},
                       {"created", optional_time(s.created)},
                       {"started", optional_time(s.started)},
                       {"finished", optional_time(s.finished)}};
@@ -93,19 +95,20 @@ void start(Server& server, RequestContext& ctx) {
     const auto job = server.jobs().submit(request);
     ctx.res.status = 202;
     ctx.res.set_header("Location", ctx.base_url + "/jobs/" + job->id());
-    ctx.res.set_content(job_json(*job, ctx.base_url).dump(), "application/json");
+    ctx.res.set_content(json_text(job_json(*job, ctx.base_url)), "application/json");
 }
 
 void status(Server& server, RequestContext& ctx) {
     const auto job = job_of(server, ctx.req.matches[1].str());
     ctx.res.set_header("Cache-Control", "no-store");
-    ctx.res.set_content(job_json(*job, ctx.base_url).dump(), "application/json");
+    ctx.res.set_content(json_text(job_json(*job, ctx.base_url)), "application/json");
 }
 
 void result(Server& server, RequestContext& ctx) {
     const auto job = job_of(server, ctx.req.matches[1].str());
     const std::string format = ctx.req.matches[2].str();
     const auto state = job->snapshot();
+    if (state.status == Job::Status::cancelled) throw geo::Error(geo::Errc::conflict, "the analysis was cancelled");
     if (state.status == Job::Status::failed) {
         throw geo::Error(state.error_status == 404 ? geo::Errc::not_found : geo::Errc::invalid_argument,
                          "the analysis failed: " + state.error);
@@ -130,11 +133,30 @@ void result(Server& server, RequestContext& ctx) {
     }
 }
 
+// DELETE /jobs/{id}: a queued or running job is cancelled (200 once it has stopped, 202 while
+// a running one finishes its current step); a finished one is forgotten with its result (204).
+void cancel(Server& server, RequestContext& ctx) {
+    const std::string id = ctx.req.matches[1].str();
+    const auto job = job_of(server, id);
+    const auto before = job->snapshot().status;
+    if (before != Job::Status::queued && before != Job::Status::running) {
+        server.jobs().dismiss(id);
+        ctx.res.status = 204;
+        return;
+    }
+    server.jobs().cancel(id);
+    ctx.res.status = job->snapshot().status == Job::Status::cancelled ? 200 : 202;
+    ctx.res.set_header("Cache-Control", "no-store");
+    ctx.res.set_content(json_text(job_json(*job, ctx.base_url)),
+                        "application/json");
+}
+
 }  // namespace
 
 void register_analysis_routes(Server& server) {
     server.post("/analysis/{kind}", R"(/analysis/([a-z_]+))", [&server](RequestContext& ctx) { start(server, ctx); });
     server.get("/jobs/{id}", R"(/jobs/([0-9a-f-]+))", [&server](RequestContext& ctx) { status(server, ctx); });
+    server.del("/jobs/{id}", R"(/jobs/([0-9a-f-]+))", [&server](RequestContext& ctx) { cancel(server, ctx); });
     server.get("/jobs/{id}/result", R"(/jobs/([0-9a-f-]+)/result\.(json|csv|geojson|png))",
                [&server](RequestContext& ctx) { result(server, ctx); });
 }

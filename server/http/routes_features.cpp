@@ -7,6 +7,7 @@
 #include "geo/io/export.hpp"
 #include "geo/query/cql2.hpp"
 #include "http/params.hpp"
+#include "http/problem.hpp"
 #include "http/server.hpp"
 
 namespace gridmap::http {
@@ -83,7 +84,7 @@ void landing(Server&, RequestContext& ctx) {
           link(b + "/conformance", "conformance", k_json, "conformance classes"),
           link(b + "/collections", "data", k_json, "collections")}},
     };
-    ctx.res.set_content(body.dump(), k_json);
+    ctx.res.set_content(json_text(body), k_json);
 }
 
 void conformance(Server&, RequestContext& ctx) {
@@ -98,7 +99,7 @@ void conformance(Server&, RequestContext& ctx) {
                            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
                            "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
                            "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"}}};
-    ctx.res.set_content(body.dump(), k_json);
+    ctx.res.set_content(json_text(body), k_json);
 }
 
 void collections(Server& server, RequestContext& ctx) {
@@ -106,12 +107,12 @@ void collections(Server& server, RequestContext& ctx) {
     for (const auto& info : server.store().layers()) list.push_back(collection_json(info, ctx.base_url));
     ordered_json body = {{"links", {link(ctx.base_url + "/collections", "self", k_json)}},
                          {"collections", list}};
-    ctx.res.set_content(body.dump(), k_json);
+    ctx.res.set_content(json_text(body), k_json);
 }
 
 void collection(Server& server, RequestContext& ctx) {
     const auto info = require_layer(server, ctx.req.matches[1]);
-    ctx.res.set_content(collection_json(info, ctx.base_url).dump(), k_json);
+    ctx.res.set_content(json_text(collection_json(info, ctx.base_url)), k_json);
 }
 
 geo::io::OutputCrs output_crs(RequestContext& ctx) {
@@ -209,7 +210,7 @@ void items(Server& server, RequestContext& ctx) {
                          {"numberReturned", returned},
                          {"links", links}};
     // The features are already GeoJSON text: splice them in rather than re-parse them.
-    std::string body = head.dump();
+    std::string body = json_text(head);
     body.pop_back();
     body += ",\"features\":[";
     body += features;

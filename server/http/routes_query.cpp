@@ -6,6 +6,7 @@
 #include "geo/error.hpp"
 #include "geo/query/here.hpp"
 #include "http/params.hpp"
+#include "http/problem.hpp"
 #include "http/server.hpp"
 
 namespace gridmap::http {
@@ -36,7 +37,7 @@ void cell(Server& server, RequestContext& ctx) {
     }
     const auto found = server.cell_index()->at(lon, lat);
     ordered_json body = {{"lon", lon}, {"lat", lat}, {"grid_cell", found ? cell_json(*found) : ordered_json(nullptr)}};
-    ctx.res.set_content(body.dump(), "application/json");
+    ctx.res.set_content(json_text(body), "application/json");
 }
 
 void at(Server& server, RequestContext& ctx) {
@@ -75,7 +76,7 @@ void at(Server& server, RequestContext& ctx) {
                          {"distance", "straight-line geodesic distance on the WGS84 ellipsoid, metres"},
                          {"walking_distance", "over the roads layer, onto the nearest road and off again, metres; null "
                                               "without roads, more than 250 m from a road, or beyond 3 km"}};
-    ctx.res.set_content(body.dump(), "application/json");
+    ctx.res.set_content(json_text(body), "application/json");
 }
 
 void search(Server& server, RequestContext& ctx) {
@@ -91,7 +92,7 @@ void search(Server& server, RequestContext& ctx) {
                         {"href", ctx.base_url + "/collections/" + h.layer + "/items/" + std::to_string(h.fid)}});
     }
     ordered_json body = {{"q", ctx.req.get_param_value("q")}, {"hits", list}};
-    ctx.res.set_content(body.dump(), "application/json");
+    ctx.res.set_content(json_text(body), "application/json");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "http/params.hpp"
 #include "geo/analysis/run.hpp"
+#include "http/problem.hpp"
 #include "http/server.hpp"
 
 namespace gridmap::http {
@@ -172,13 +173,17 @@ void register_system_routes(Server& server) {
     server.get("/health", R"(/health)", [&server](RequestContext& ctx) {
         const auto layers = server.store().layers();
         ordered_json body = {{"status", "ok"}, {"layers", layers.size()}};
-        ctx.res.set_content(body.dump(), "application/json");
+        ctx.res.set_content(json_text(body), "application/json");
     });
     server.get("/metrics", R"(/metrics)", [&server](RequestContext& ctx) {
-        ctx.res.set_content(server.metrics().prometheus_text(), "text/plain; version=0.0.4");
+        std::string text = server.metrics().prometheus_text();
+        text += "# HELP gridmap_http_open_connections Client connections open now (slow, idle and keep-alive ones included).\n"
+                "# TYPE gridmap_http_open_connections gauge\n"
+                "gridmap_http_open_connections " + std::to_string(server.open_connections()) + "\n";
+        ctx.res.set_content(text, "text/plain; version=0.0.4");
     });
     server.get("/openapi.json", R"(/openapi.json)", [&server](RequestContext& ctx) {
-        ctx.res.set_content(openapi_document(server.config()).dump(), "application/vnd.oai.openapi+json;version=3.0");
+        ctx.res.set_content(json_text(openapi_document(server.config())), "application/vnd.oai.openapi+json;version=3.0");
     });
 }
 

@@ -7,6 +7,7 @@
 #include "geo/tiles/raster.hpp"
 #include "geo/tiles/tile_source.hpp"
 #include "http/params.hpp"
+#include "http/problem.hpp"
 #include "http/server.hpp"
 #include "http/tile_cache.hpp"
 
@@ -61,7 +62,7 @@ void tilejson(Server& server, RequestContext& ctx) {
         {"attribution", "© OpenStreetMap contributors (demo data)"},
         {"vector_layers", vector_layers},
     };
-    ctx.res.set_content(body.dump(), "application/json");
+    ctx.res.set_content(json_text(body), "application/json");
 }
 
 geo::tiles::TileId parse_tile(RequestContext& ctx) {

@@ -162,3 +162,74 @@ TEST(AnalyzeCommand, WritesJsonAndRefusesBadInput) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string started_job(httplib::Client& client, const std::string& kind, const std::string& body) {
+    auto res = client.Post("/analysis/" + kind, body, "application/json");
+    EXPECT_TRUE(res);
+    if (!res) return "";
+    EXPECT_EQ(res->status, 202) << res->body;
+    return res->status == 202 ? json::parse(res->body)["id"].get<std::string>() : "";
+}
+
+std::string job_status(httplib::Client& client, const std::string& id) {
+    auto res = client.Get("/jobs/" + id);
+    return res && res->status == 200 ? json::parse(res->body)["status"].get<std::string>() : "";
+}
+
+TEST(Analysis, AFullQueueAnswers503WithRetryAfterAndJobsCanBeCancelled) {
+    auto client = gridmap::test::demo_server().client();
+    // One job runs, eight wait (the limit), the tenth is turned away.
+    const std::string walk = R"({"mode": "walking", "buildings": "none"})";
+    std::vector<std::string> ids;
+    for (int i = 0; i < 9; ++i) ids.push_back(started_job(client, "coverage", walk));
+    auto full = client.Post("/analysis/coverage", walk, "application/json");
+    ASSERT_TRUE(full);
+    EXPECT_EQ(full->status, 503) << full->body;
+    EXPECT_FALSE(full->get_header_value("Retry-After").empty());
+    EXPECT_EQ(full->get_header_value("Content-Type"), "application/problem+json");
+    EXPECT_NE(json::parse(full->body)["detail"].get<std::string>().find("analyses are waiting"), std::string::npos)
+        << full->body;
+
+    // Cancelling a waiting job is immediate; its result is a 409 conflict, never a 500.
+    auto cancelled = client.Delete("/jobs/" + ids.back());
+    ASSERT_TRUE(cancelled);
+    EXPECT_EQ(cancelled->status, 200) << cancelled->body;
+    EXPECT_EQ(json::parse(cancelled->body)["status"], "cancelled");
+    auto result = client.Get("/jobs/" + ids.back() + "/result.json");
+    ASSERT_TRUE(result);
+    EXPECT_EQ(result->status, 409);
+    for (std::size_t i = 1; i + 1 < ids.size(); ++i) client.Delete("/jobs/" + ids[i]);
+
+    // The running one stops at its next step.
+    for (int i = 0; i < 400 && job_status(client, ids[0]) == "queued"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    auto stop = client.Delete("/jobs/" + ids[0]);
+    ASSERT_TRUE(stop);
+    EXPECT_TRUE(stop->status == 202 || stop->status == 204) << stop->status << stop->body;  // 204: it had finished
+    std::string last;
+    for (int i = 0; i < 600; ++i) {
+        last = job_status(client, ids[0]);
+        if (last != "running" && last != "queued") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (stop->status == 202) {
+        EXPECT_EQ(last, "cancelled");
+    }
+    for (std::size_t i = 1; i < ids.size(); ++i) {
+        EXPECT_EQ(job_status(client, ids[i]), "cancelled") << i;
+    }
+
+    // A finished job is forgotten on DELETE.
+    auto forget = client.Delete("/jobs/" + ids.back());
+    ASSERT_TRUE(forget);
+    EXPECT_EQ(forget->status, 204);
+    EXPECT_EQ(client.Get("/jobs/" + ids.back())->status, 404);
+    // The queue takes work again.
+    const std::string next = started_job(client, "coverage", R"({"mode": "euclidean", "buildings": "none"})");
+    EXPECT_EQ(wait_for(client, next)["status"], "succeeded");
+}
+
+}  // namespace
