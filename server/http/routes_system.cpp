@@ -56,6 +56,54 @@ ordered_json analysis_operation() {
     return {{"post", post}};
 }
 
+// GET and DELETE /jobs/{id}.
+ordered_json jobs_operations() {
+    const auto id = param("id", "path", "job id from POST /analysis/{kind}", {{"type", "string"}}, true);
+    ordered_json ops = operation(
+        "an analysis job: status (queued, running, succeeded, failed, cancelled), progress 0-1, stage, "
+        "cancel_requested, result links",
+        {id}, {{"200", json_response("the job")}, {"404", problem_response("no such job (finished jobs are kept for a while)")}});
+    ops["delete"] = operation("cancel a queued or running job (what it would write is not written), or forget a finished one and its result",
+                              {id},
+                              {{"200", json_response("the job, cancelled")},
+                               {"202", json_response("the job, running: it stops at its next step (cancel_requested is true)")},
+                               {"204", {{"description", "the finished job and its result are forgotten"}}},
+                               {"404", problem_response("no such job")}})["get"];
+    return ops;
+}
+
+// What the connection loop answers before any route (see the README's "Limits").
+ordered_json common_responses() {
+    return {{"400", problem_response("malformed request: request line, header fields, %-escapes, UTF-8, Host")},
+            {"403", problem_response("a write (POST, DELETE) from a page on another site (Origin)")},
+            {"408", problem_response("the request did not arrive whole within read_timeout_s")},
+            {"411", problem_response("a chunked request body (send Content-Length)")},
+            {"413", problem_response("the request body is over max_body_bytes")},
+            {"414", problem_response("the request target is over 8 KiB")},
+            {"415", problem_response("a compressed request body, or a body that is not application/json")},
+            {"421", problem_response("a Host name the server does not answer for (allowed_hosts)")},
+            {"431", problem_response("header fields over 8 KiB each, 32 KiB or 100 in all")},
+            {"501", problem_response("a method the server does not implement")},
+            {"503", problem_response("too many connections or requests waiting; Retry-After says when to come back")},
+            {"505", problem_response("an HTTP version other than 1.0 and 1.1")}};
+}
+
+// Every operation can meet the connection loop's refusals; an operation's own meaning of a
+// status (a 503 for no style, say) is kept.
+ordered_json with_common_responses(ordered_json paths) {
+    const ordered_json common = common_responses();
+    for (auto& [path, item] : paths.items()) {
+        for (auto& [method, op] : item.items()) {
+            const bool writes = method == "post" || method == "delete";
+            for (const auto& [status, response] : common.items()) {
+                const bool body_only = status == "403" || status == "411" || status == "413" || status == "415";
+                if ((writes || !body_only) && !op["responses"].contains(status)) op["responses"][status] = response;
+            }
+        }
+    }
+    return paths;
+}
+
 ordered_json openapi_document(const ServerConfig& config) {
     const auto collection_id = param("collectionId", "path", "layer name, e.g. buildings", {{"type", "string"}}, true);
     const auto crs = param("crs", "query", "output CRS URI (default CRS84 lon/lat)",
@@ -136,10 +184,7 @@ ordered_json openapi_document(const ServerConfig& config) {
                                {{"200", {{"description", "metrics"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})},
         {"/openapi.json", operation("this document", ordered_json::array(), {{"200", json_response("OpenAPI 3.0")}})},
         {"/analysis/{kind}", analysis_operation()},
-        {"/jobs/{id}",
-         operation("an analysis job: status (queued, running, succeeded, failed), progress 0-1, stage, result links",
-                   {param("id", "path", "job id from POST /analysis/{kind}", {{"type", "string"}}, true)},
-                   {{"200", json_response("the job")}, {"404", problem_response("no such job (finished jobs are kept for a while)")}})},
+        {"/jobs/{id}", jobs_operations()},
         {"/jobs/{id}/result.{format}",
          operation("an analysis result: json, csv, geojson, or png (a map for reports, width and height 200-4000 px)",
                    {param("id", "path", "job id", {{"type", "string"}}, true),
@@ -149,7 +194,7 @@ ordered_json openapi_document(const ServerConfig& config) {
                    {{"200", {{"description", "the result"}}},
                     {"400", problem_response("the analysis failed: the detail says why")},
                     {"404", problem_response("no such job")},
-                    {"409", problem_response("the job has not finished yet")}})},
+                    {"409", problem_response("the job has not finished yet, or was cancelled")}})},
     };
     return {
         {"openapi", "3.0.3"},
@@ -157,7 +202,7 @@ ordered_json openapi_document(const ServerConfig& config) {
                   {"description", "GIS server for community grid management: OGC API – Features, vector and raster tiles, "
                                   "point queries, planners' analyses as jobs, health and metrics. "
                                   "Errors are application/problem+json (RFC 9457)."}}},
-        {"paths", paths},
+        {"paths", with_common_responses(paths)},
         {"components",
          {{"schemas",
            {{"Problem",
