@@ -26,6 +26,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t k_read_chunk = 64 * 1024;
+constexpr std::size_t k_read_per_event = 1024 * 1024;
 /// Bodies up to this size are not counted against the shared budget (analysis parameters).
 constexpr std::size_t k_small_body = 64 * 1024;
 /// How long a closing connection may keep sending before it is dropped (lingering close).
@@ -220,11 +221,13 @@ void ConnectionLoop::accept_all() {
             return;
         }
         if (m_connections.size() >= m_settings.max_connections && !evict_idle()) {
-            const std::string answer = problem_response(503, "the server has too many open connections; try again",
-                                                        "", m_callbacks.next_request_id(), {{"Retry-After", "1"}});
+            const Refusal full{503, "the server has too many open connections; try again", {{"Retry-After", "1"}}};
+            const std::string id = m_callbacks.next_request_id();
+            const std::string answer = problem_response(full.status, full.detail, "", id, full.headers);
             std::size_t sent = 0;
             send_some(fd, answer, sent);
             ::close(fd);
+            if (m_callbacks.refused) m_callbacks.refused(full, "", "", id, answer.size());
             continue;
         }
         const int one = 1;
@@ -276,9 +279,13 @@ void ConnectionLoop::on_event(const ConnectionPtr& c, std::uint32_t events) {
     const std::size_t cap = c->state == State::body ? c->body_bytes + m_settings.head_limits.max_head_bytes
                                                     : m_settings.head_limits.max_head_bytes + 1;
     char buf[k_read_chunk];
+    // A client sending as fast as loopback allows must not keep the loop to itself: at most
+    // k_read_per_event per turn, then the other connections get theirs.
+    std::size_t taken = 0;
     for (;;) {
-        if (c->state != State::closing && c->in.size() >= cap) break;
+        if ((c->state != State::closing && c->in.size() >= cap) || taken >= k_read_per_event) break;
         const ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+        if (n > 0) taken += static_cast<std::size_t>(n);
         if (n > 0) {
             if (c->state == State::closing) continue;  // discarded
             if (!c->started) {
