@@ -8,9 +8,12 @@
 
 #include <chrono>
 #include <fstream>
+#include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "geo/error.hpp"
 #include "http/config.hpp"
 #include "server/server_fixture.hpp"
 
@@ -100,6 +103,47 @@ TEST(Limits, ServeRefusesAnUnknownConfigKeyWithExitCode2) {
                                  "--db", gridmap::test::demo_server().db()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("unknown key \"prot\""), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+namespace {
+
+// A server of its own with routes that fail in every way a handler can.
+TEST(Limits, WhateverAHandlerThrowsIsALogged500AndTheServerGoesOn) {
+    gridmap::http::ServerConfig config;
+    config.db = gridmap::test::demo_server().db();
+    config.port = 0;
+    config.threads = 2;
+    gridmap::http::Server server(config);
+    server.get("boom-int", R"(/boom/int)", [](gridmap::http::RequestContext&) { throw 42; });
+    server.get("boom-std", R"(/boom/std)", [](gridmap::http::RequestContext&) { throw std::runtime_error("secret detail"); });
+    server.get("boom-bad-utf8", R"(/boom/utf8)", [](gridmap::http::RequestContext& ctx) {
+        throw geo::Error(geo::Errc::invalid_argument, "no layer named \"\xff\xfe\"" + ctx.req.path);
+    });
+    const int port = server.bind();
+    std::thread thread([&] { server.run(); });
+    httplib::Client client("127.0.0.1", port);
+    testing::internal::CaptureStderr();
+    auto a = client.Get("/boom/int");
+    auto b = client.Get("/boom/std");
+    auto c = client.Get("/boom/utf8");
+    auto health = client.Get("/health");
+    const std::string log = testing::internal::GetCapturedStderr();
+    server.stop();
+    thread.join();
+    ASSERT_TRUE(a && b && c && health);
+    EXPECT_EQ(a->status, 500);
+    EXPECT_EQ(b->status, 500);
+    EXPECT_EQ(b->body.find("secret detail"), std::string::npos) << "an internal message reached the client";
+    EXPECT_NE(b->body.find("internal error (request "), std::string::npos) << b->body;
+    EXPECT_EQ(c->status, 400);  // invalid UTF-8 in a message is replaced, not thrown on
+    EXPECT_NE(c->body.find("\xef\xbf\xbd"), std::string::npos) << c->body;
+    EXPECT_EQ(health->status, 200);
+    // Each 500 wrote its log line with the request id the client was given.
+    EXPECT_NE(log.find(" /boom/int: unknown exception"), std::string::npos) << log;
+    EXPECT_NE(log.find(" /boom/std: secret detail"), std::string::npos) << log;
+    EXPECT_NE(log.find("error " + b->get_header_value("X-Request-Id")), std::string::npos) << log;
 }
 
 }  // namespace
