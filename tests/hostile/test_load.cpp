@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -32,14 +31,11 @@ WrkResult run_wrk(int port, int connections, int seconds) {
                                        "31.2514"});
     WrkResult out;
     out.output = r.out + r.err;
-    std::smatch m;
-    const std::regex line(R"(mixed: requests (\d+) errors (\d+) non2xx (\d+) p50_ms ([0-9.]+) p99_ms ([0-9.]+))");
-    if (std::regex_search(out.output, m, line)) {
-        out.requests = std::stol(m[1]);
-        out.errors = std::stol(m[2]);
-        out.non2xx = std::stol(m[3]);
-        out.p50_ms = std::stod(m[4]);
-        out.p99_ms = std::stod(m[5]);
+    // The line bench/wrk/mixed.lua prints at the end.
+    const auto at = out.output.find("mixed: requests ");
+    if (at != std::string::npos) {
+        std::sscanf(out.output.c_str() + at, "mixed: requests %ld errors %ld non2xx %ld p50_ms %lf p99_ms %lf", &out.requests,
+                    &out.errors, &out.non2xx, &out.p50_ms, &out.p99_ms);
     }
     return out;
 }
