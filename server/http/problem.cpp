@@ -49,7 +49,10 @@ void send_problem(httplib::Response& res, int status, const std::string& detail,
         {"instance", instance},
     };
     res.status = status;
-    res.set_content(body.dump(), "application/problem+json");
+    // The path and the detail may quote any bytes a client sent (a percent-decoded %FF): they
+    // are written with U+FFFD for what is not UTF-8, since a throw here ends the process.
+    res.set_content(body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+                    "application/problem+json");
 }
 
 }  // namespace gridmap::http

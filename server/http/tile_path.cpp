@@ -5,6 +5,7 @@
 
 #include "geo/error.hpp"
 #include "geo/schema.hpp"
+#include "geo/text/encoding.hpp"
 #include "http/params.hpp"
 
 namespace gridmap::http {
@@ -13,13 +14,6 @@ namespace {
 
 [[noreturn]] void refuse(const std::string& message) {
     throw geo::Error(geo::Errc::invalid_argument, message);
-}
-
-// A hostile path can be kilobytes long: error messages quote only its start.
-std::string shortened(std::string_view text) {
-    constexpr std::size_t k_quote_max = 64;
-    if (text.size() <= k_quote_max) return std::string(text);
-    return std::string(text.substr(0, k_quote_max)) + "…";
 }
 
 bool all_digits(std::string_view s) {
@@ -31,7 +25,7 @@ std::int64_t parse_coordinate(const char* name, std::string_view text, std::int6
     // parse_int alone would also take "+1" or " 1"; a path segment is digits only.
     if (!all_digits(text)) {
         refuse(std::string(name) + " must be a whole number from 0 to " + std::to_string(max) +
-               ", not \"" + shortened(text) + "\"");
+               ", not \"" + geo::text::printable(text) + "\"");
     }
     return parse_int(name, std::string(text), 0, max);
 }
@@ -53,9 +47,9 @@ LayerList parse_layer_list(std::string_view text) {
         const std::string_view name = text.substr(
             start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
         if (name.empty())
-            refuse("the tile path has an empty layer name in \"" + shortened(text) + "\"");
+            refuse("the tile path has an empty layer name in \"" + geo::text::printable(text) + "\"");
         if (!geo::schema::is_valid_layer_name(name)) {
-            refuse("\"" + shortened(name) +
+            refuse("\"" + geo::text::printable(name) +
                    "\" is not a layer name (1–63 characters of a–z, 0–9 and _, starting with a "
                    "letter)");
         }

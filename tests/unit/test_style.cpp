@@ -9,6 +9,7 @@
 
 #include "geo/error.hpp"
 #include "geo/style/style.hpp"
+#include "geo/text/encoding.hpp"
 
 namespace {
 
@@ -338,12 +339,15 @@ TEST(StyleWarnings, UnsupportedPartsAreIgnoredAndTheLayerStillDrawn) {
 TEST(StyleErrors, BadDocumentsAreInvalidArguments) {
     for (const char* text : {"", "{", "{\"version\": 8, \"layers\": [}", "[]", "42", R"({"layers": []})",
                              R"({"version": 7, "layers": []})", R"({"version": 8})",
-                             R"({"version": 8, "layers": {}})", "{\"version\": 8, \"layers\": [], \"name\": \"\xff\"}"}) {
+                             R"({"version": 8, "layers": {}})", "{\"version\": 8, \"layers\": [], \"name\": \"\xff\"}",
+                             "{\"version\": 8, \"layers\": [\"type\"\xff]}"}) {
         try {
             geo::style::load_style(text);
             ADD_FAILURE() << "accepted: " << text;
         } catch (const geo::Error& e) {
             EXPECT_EQ(e.code(), geo::Errc::invalid_argument) << text;
+            // Found by fuzz/style: the JSON parser's message quoted the raw bytes it stopped at.
+            EXPECT_TRUE(geo::text::is_valid_utf8(e.what())) << e.what();
         }
     }
     try {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "geo/error.hpp"
+#include "geo/text/encoding.hpp"
 
 namespace geo::style {
 
@@ -1052,7 +1053,9 @@ Style load_style(const std::string& json_text) {
     try {
         doc = json::parse(json_text);
     } catch (const json::exception& e) {
-        throw Error(Errc::invalid_argument, std::string("the style is not valid JSON: ") + e.what());
+        // The parser's message quotes the bytes it stopped at, which need not be UTF-8.
+        throw Error(Errc::invalid_argument,
+                    "the style is not valid JSON: " + text::printable(e.what(), 400));
     }
     if (!doc.is_object()) throw Error(Errc::invalid_argument, "a style is a JSON object");
     if (!doc.contains("version") || doc["version"] != 8) {
