@@ -74,7 +74,9 @@ TEST(TextEncoding, PrintableQuotesAnyBytesSafely) {
     // GBK 陆家嘴 starts with C2 BD, which happens to be UTF-8 for ½.
     EXPECT_EQ(printable(lujiazui_gbk), "½\\xBC\\xD2\\xD7\\xEC");
     EXPECT_EQ(printable(std::string(100, 'a')), std::string(64, 'a') + "…");
-    EXPECT_EQ(printable("陆家嘴", 4), "陆家…") << "cut after whole characters";
+    EXPECT_EQ(printable("陆家嘴", 7), "陆家…") << "cut after whole characters";
+    EXPECT_EQ(printable("陆家嘴", 9), "陆家嘴");
+    EXPECT_EQ(printable(std::string(100, '\xff'), 10), "\\xFF\\xFF…") << "the escapes count";
     EXPECT_EQ(printable("abc", 3), "abc");
     EXPECT_EQ(printable(""), "");
     std::string all_bytes;

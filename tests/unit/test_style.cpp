@@ -350,6 +350,14 @@ TEST(StyleErrors, BadDocumentsAreInvalidArguments) {
             EXPECT_TRUE(geo::text::is_valid_utf8(e.what())) << e.what();
         }
     }
+    // ... and all of them, escaped to four times their length: a message stays short.
+    try {
+        geo::style::load_style("{\"ver" + std::string(300, '\x7f') + "\x86\": 8}");
+        ADD_FAILURE() << "accepted a key that is not UTF-8";
+    } catch (const geo::Error& e) {
+        EXPECT_TRUE(geo::text::is_valid_utf8(e.what())) << e.what();
+        EXPECT_LT(std::string_view(e.what()).size(), 600u) << e.what();
+    }
     try {
         geo::style::load_style_file("/nonexistent/style.json");
         ADD_FAILURE() << "read a missing file";

@@ -12,9 +12,9 @@ namespace geo::text {
 bool is_valid_utf8(std::string_view bytes) noexcept;
 
 /// `bytes` as an error message may quote what a user sent: well-formed UTF-8 is kept, any
-/// other byte and every ASCII control character is written as \xHH, and the text is cut at a
-/// character boundary after `max_bytes` bytes of input, with "…". The result is valid UTF-8
-/// without NUL or any other ASCII control character.
+/// other byte and every ASCII control character is written as \xHH, and what would make the
+/// result longer than `max_bytes` bytes is cut, at a character boundary, and ends in "…".
+/// The result is valid UTF-8 without NUL or any other ASCII control character.
 std::string printable(std::string_view bytes, std::size_t max_bytes = 64);
 
 /// Drops a multi-byte UTF-8 sequence cut off at the end of `bytes` (DBF field names are
