@@ -961,7 +961,7 @@ void parse_layer(const json& layer, std::size_t index, Style& style, Parser& par
                 continue;
             }
             const auto info = std::find_if(detail::k_props.begin(), detail::k_props.end(),
-                                           [&](const detail::PropInfo& p) { return p.name == name; });
+                                           [&name = name](const detail::PropInfo& p) { return p.name == name; });
             if (info == detail::k_props.end() || info->layer != rule.type) {
                 note("paint " + name, "not supported by the PNG renderer");
                 continue;
