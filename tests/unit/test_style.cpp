@@ -72,9 +72,24 @@ TEST(StyleColor, ParsesTheCssForms) {
 
 TEST(StyleColor, RejectsWhatIsNoColour) {
     for (const char* text : {"", "#", "#12", "#12345", "#ggg", "rgb(1,2)", "rgba(1,2,3)", "rgb(1,2,3,4)",
-                             "rgb(1;2;3)", "hsl(120, 100, 50)", "blurple", "rgb(1,2,3"}) {
+                             "rgb(1;2;3)", "hsl(120, 100, 50)", "blurple", "rgb(1,2,3",
+                             // Found by fuzz/style: more than 8 hex digits were written past
+                             // the end of an array on the stack.
+                             "#123456789", "#85555508080",
+                             "#0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}) {
         EXPECT_FALSE(geo::style::parse_color(text).has_value()) << text;
     }
+}
+
+// The same colours read from a feature's attribute while a tile is drawn fall back to the
+// default: attribute text comes from imported files, so it is as hostile as a request.
+TEST(StyleColor, LongHexFromAFeatureFallsBackToTheDefault) {
+    const auto style = one_layer("circle", R"("paint": {"circle-color": ["get", "colour"]})");
+    FeatureData f(style);
+    f.set("colour", std::string("#") + std::string(200, 'f'));
+    expect_color(geo::style::evaluate_paint(style.rules.at(0), 14, f).circle_color, 0, 0, 0, 1);
+    f.set("colour", std::string("#00f"));
+    expect_color(geo::style::evaluate_paint(style.rules.at(0), 14, f).circle_color, 0, 0, 1, 1);
 }
 
 TEST(StyleLoad, KeepsDrawableLayersInOrderWithTheirZoomRange) {

@@ -118,6 +118,7 @@ int hex_digit(char c) {
 }
 
 std::optional<Color> parse_hex(std::string_view h) {
+    if (h.size() != 3 && h.size() != 4 && h.size() != 6 && h.size() != 8) return std::nullopt;
     std::array<int, 8> d{};
     for (std::size_t i = 0; i < h.size(); ++i) {
         d[i] = hex_digit(h[i]);
