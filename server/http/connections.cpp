@@ -32,6 +32,7 @@ constexpr std::size_t k_small_body = 64 * 1024;
 /// How long a closing connection may keep sending before it is dropped (lingering close).
 constexpr auto k_linger = std::chrono::milliseconds(1000);
 constexpr auto k_sweep_interval = std::chrono::milliseconds(100);
+constexpr auto k_min_idle_to_evict = std::chrono::milliseconds(1000);
 
 std::string address_text(const sockaddr_storage& addr, int& port) {
     char buf[INET6_ADDRSTRLEN] = "";
@@ -88,6 +89,7 @@ struct ConnectionLoop::Connection {
     std::size_t sent = 0;
     bool close_after = false;
     Clock::time_point deadline;
+    Clock::time_point idle_since;  ///< when it last had nothing to do (accept, or an answer sent)
     std::string method, target;
     std::string peer_ip, local_ip;
     int peer_port = 0, local_port = 0;
@@ -239,6 +241,7 @@ void ConnectionLoop::accept_all() {
         socklen_t local_len = sizeof local;
         if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0) c->local_ip = address_text(local, c->local_port);
         c->deadline = Clock::now() + m_settings.request_timeout;
+        c->idle_since = Clock::now();
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLONESHOT;
         ev.data.fd = fd;
@@ -251,12 +254,14 @@ void ConnectionLoop::accept_all() {
     }
 }
 
-// At the connection limit, a new client is worth more than one that sits idle between requests.
+// At the connection limit, a new client is worth more than one that has sat idle for a while
+// (a second at least: a client just connected may not have sent its request yet).
 bool ConnectionLoop::evict_idle() {
+    const auto idle_before = Clock::now() - k_min_idle_to_evict;
     ConnectionPtr oldest;
     for (const auto& [fd, c] : m_connections) {
-        if (c->state == Connection::State::head && !c->started && c->in.empty() &&
-            (!oldest || c->deadline < oldest->deadline)) {
+        if (c->state == Connection::State::head && !c->started && c->in.empty() && c->idle_since <= idle_before &&
+            (!oldest || c->idle_since < oldest->idle_since)) {
             oldest = c;
         }
     }
@@ -434,6 +439,7 @@ void ConnectionLoop::finish_answer(const ConnectionPtr& c) {
     c->sent = 0;
     if (c->close_after) return begin_close(c);
     c->state = Connection::State::head;
+    c->idle_since = Clock::now();
     c->started = !c->in.empty();  // a pipelined request may already be here
     c->deadline = Clock::now() + (c->started ? m_settings.request_timeout : m_settings.idle_timeout);
     c->scanned = 0;

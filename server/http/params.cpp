@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "geo/error.hpp"
+#include "geo/text/encoding.hpp"
 
 namespace gridmap::http {
 
@@ -24,7 +25,8 @@ double parse_double(const std::string& name, const std::string& text) {
         used = 0;
     }
     if (used == 0 || used != text.size() || !std::isfinite(v)) {
-        throw geo::Error(geo::Errc::invalid_argument, name + ": \"" + text + "\" is not a number");
+        throw geo::Error(geo::Errc::invalid_argument,
+                         name + ": \"" + geo::text::printable(text) + "\" is not a number");
     }
     return v;
 }
@@ -40,7 +42,8 @@ std::int64_t parse_int(const std::string& name, const std::string& text, std::in
     if (used == 0 || used != text.size() || v < min || v > max) {
         throw geo::Error(geo::Errc::invalid_argument, name + " must be a whole number from " +
                                                           std::to_string(min) + " to " +
-                                                          std::to_string(max) + ", not \"" + text + "\"");
+                                                          std::to_string(max) + ", not \"" +
+                                                          geo::text::printable(text) + "\"");
     }
     return v;
 }
@@ -65,7 +68,7 @@ OutputCrs parse_crs(const std::string& name, const std::string& text) {
         }
     }
     throw geo::Error(geo::Errc::invalid_argument,
-                     name + ": unsupported CRS \"" + text + "\"; use one of " + k_crs84 +
+                     name + ": unsupported CRS \"" + geo::text::printable(text) + "\"; use one of " + k_crs84 +
                          ", http://www.opengis.net/def/crs/EPSG/0/4326, …/4490 or …/3857");
 }
 

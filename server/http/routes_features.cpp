@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "geo/error.hpp"
+#include "geo/text/encoding.hpp"
 #include "geo/io/export.hpp"
 #include "geo/query/cql2.hpp"
 #include "http/params.hpp"
@@ -47,7 +48,7 @@ std::string url_encode(const std::string& s) {
 
 geo::LayerInfo require_layer(Server& server, const std::string& id) {
     auto info = server.store().layer(id);
-    if (!info) throw geo::Error(geo::Errc::not_found, "no collection named \"" + id + "\"");
+    if (!info) throw geo::Error(geo::Errc::not_found, "no collection named \"" + geo::text::printable(id) + "\"");
     return *info;
 }
 

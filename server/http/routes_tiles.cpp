@@ -10,6 +10,7 @@
 #include "http/problem.hpp"
 #include "http/server.hpp"
 #include "http/tile_cache.hpp"
+#include "http/tile_path.hpp"
 
 namespace gridmap::http {
 
@@ -17,18 +18,17 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::vector<std::string> requested_layers(Server& server, const std::string& list) {
-    auto names = split_list(list);
-    if (names.empty()) throw geo::Error(geo::Errc::invalid_argument, "no layer named in the tile path");
-    if (names.size() == 1 && names[0] == "all") {
-        names.clear();
-        for (const auto& info : server.store().layers()) names.push_back(info.name);
-    }
+/// The layers a parsed list names, `all` expanded to the store's layers.
+std::vector<std::string> requested_layers(Server& server, const LayerList& list) {
+    if (!list.all) return list.names;
+    std::vector<std::string> names;
+    for (const auto& info : server.store().layers()) names.push_back(info.name);
     return names;
 }
 
 void tilejson(Server& server, RequestContext& ctx) {
-    const auto names = requested_layers(server, ctx.req.matches[1]);
+    const std::string path = ctx.req.matches[1];
+    const auto names = requested_layers(server, parse_layer_list(path));
     ordered_json vector_layers = ordered_json::array();
     geo::BBox bounds;
     int minzoom = geo::tiles::k_max_zoom;
@@ -49,7 +49,6 @@ void tilejson(Server& server, RequestContext& ctx) {
         maxzoom = std::max(maxzoom, range.max);
     }
     if (bounds.empty()) bounds = {-180, -85.0511, 180, 85.0511};
-    const std::string path = ctx.req.matches[1];
     ordered_json body = {
         {"tilejson", "3.0.0"},
         {"name", path},
@@ -65,21 +64,20 @@ void tilejson(Server& server, RequestContext& ctx) {
     ctx.res.set_content(json_text(body), "application/json");
 }
 
-geo::tiles::TileId parse_tile(RequestContext& ctx) {
-    geo::tiles::TileId t;
-    t.z = static_cast<int>(parse_int("z", ctx.req.matches[2], 0, geo::tiles::k_max_zoom));
-    const std::int64_t limit = (std::int64_t{1} << t.z) - 1;
-    t.x = static_cast<std::uint32_t>(parse_int("x", ctx.req.matches[3], 0, limit));
-    t.y = static_cast<std::uint32_t>(parse_int("y", ctx.req.matches[4], 0, limit));
-    return t;
+/// The metrics label of a layer list, as the client wrote it.
+std::string layers_label(const LayerList& list) {
+    if (list.all) return "all";
+    std::string label;
+    for (const auto& n : list.names) label += (label.empty() ? "" : ",") + n;
+    return label;
 }
 
 /// Tiles smaller than this are sent as they are: gzip would save less than a packet.
 constexpr std::size_t k_min_gzip_bytes = 512;
 
 /// Answers a tile from the cache, rendering it with `render` on a miss; ETag, 304, 204, gzip.
-void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::string>& names,
-                const geo::tiles::TileId& t, const std::string& format, const std::string& content_type,
+void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
+                const std::vector<std::string>& names, const geo::tiles::TileId& t, const std::string& format, const std::string& content_type,
                 const std::function<std::string()>& render) {
     // The key holds what the caller may see, so access scopes never share tiles.
     std::string key = ctx.caller.view_key() + "|" + format + "|";
@@ -109,7 +107,7 @@ void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::stri
         server.tile_cache().put(key, with_gzip);
         tile = std::move(with_gzip);
     }
-    server.metrics().record_tile(ctx.req.matches[1], format, tile->body.empty());
+    server.metrics().record_tile(label, format, tile->body.empty());
     // The gzip form is another representation, so it has its own strong tag (RFC 9110 8.8.1).
     const bool send_gzip = wants_gzip && !tile->gzipped.empty() && !tile->body.empty();
     const std::string etag = send_gzip ? tile->etag.substr(0, tile->etag.size() - 1) + "-gzip\"" : tile->etag;
@@ -132,22 +130,23 @@ void serve_tile(Server& server, RequestContext& ctx, const std::vector<std::stri
     }
 }
 
+// The path is parsed whole, layer list first, before the store is asked anything: a list that
+// is too long or names a layer twice costs one pass over its bytes.
 void mvt(Server& server, RequestContext& ctx) {
-    const auto names = requested_layers(server, ctx.req.matches[1]);
-    const auto t = parse_tile(ctx);
-    serve_tile(server, ctx, names, t, "mvt", "application/vnd.mapbox-vector-tile",
-               [&] { return geo::tiles::render_mvt(server.store(), names, t); });
+    const TilePath path = parse_tile_path(ctx.req.path);
+    const auto names = requested_layers(server, path.layers);
+    serve_tile(server, ctx, layers_label(path.layers), names, path.tile, "mvt", "application/vnd.mapbox-vector-tile",
+               [&] { return geo::tiles::render_mvt(server.store(), names, path.tile); });
 }
 
 void png(Server& server, RequestContext& ctx) {
-    const auto names = requested_layers(server, ctx.req.matches[1]);
-    const auto t = parse_tile(ctx);
-    const int scale = ctx.req.matches[5].length() > 0 ? 2 : 1;
+    const TilePath path = parse_tile_path(ctx.req.path);
     if (!server.style()) {
         throw geo::Error(geo::Errc::unavailable, "no map style is configured for PNG tiles (" + server.config().style + ")");
     }
-    serve_tile(server, ctx, names, t, scale == 2 ? "png@2x" : "png", "image/png",
-               [&] { return geo::tiles::render_png(server.store(), *server.style(), t, scale, names); });
+    const auto names = requested_layers(server, path.layers);
+    serve_tile(server, ctx, layers_label(path.layers), names, path.tile, path.scale == 2 ? "png@2x" : "png", "image/png",
+               [&] { return geo::tiles::render_png(server.store(), *server.style(), path.tile, path.scale, names); });
 }
 
 void style(Server& server, RequestContext& ctx) {
@@ -159,12 +158,14 @@ void style(Server& server, RequestContext& ctx) {
 }  // namespace
 
 void register_tile_routes(Server& server) {
-    server.get("/tiles/{layers}.json", R"(/tiles/([a-z0-9_,]+)\.json)",
+    // The patterns only sort paths into routes; parse_layer_list and parse_tile_path check them
+    // and answer 400 with a reason.
+    server.get("/tiles/{layers}.json", R"(/tiles/([^/]+)\.json)",
                [&server](RequestContext& ctx) { tilejson(server, ctx); });
-    server.get("/tiles/{layers}/{z}/{x}/{y}.png", R"(/tiles/([a-z0-9_,]+)/(\d+)/(\d+)/(\d+)(@2x)?\.png)",
+    server.get("/tiles/{layers}/{z}/{x}/{y}.png", R"(/tiles/[^/]+/[^/]+/[^/]+/[^/]+\.png)",
                [&server](RequestContext& ctx) { png(server, ctx); });
     server.get("/styles/gridmap.json", R"(/styles/gridmap\.json)", [&server](RequestContext& ctx) { style(server, ctx); });
-    server.get("/tiles/{layers}/{z}/{x}/{y}.mvt", R"(/tiles/([a-z0-9_,]+)/(\d+)/(\d+)/(\d+)\.mvt)",
+    server.get("/tiles/{layers}/{z}/{x}/{y}.mvt", R"(/tiles/[^/]+/[^/]+/[^/]+/[^/]+\.mvt)",
                [&server](RequestContext& ctx) { mvt(server, ctx); });
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "geo/error.hpp"
 #include "http/config.hpp"
@@ -103,6 +104,41 @@ TEST(Limits, ServeRefusesAnUnknownConfigKeyWithExitCode2) {
                                  "--db", gridmap::test::demo_server().db()});
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("unknown key \"prot\""), std::string::npos) << r.err;
+}
+
+// Bytes that are not UTF-8 reach the answer through the percent-decoded path and the detail.
+// `GET /%FF` used to end the process: the problem body's JSON refused to serialize them, inside
+// cpp-httplib's error handler, where nothing catches.
+TEST(Limits, AnyBytesInThePathGetAProblemAnswer) {
+    auto client = gridmap::test::demo_server().client();
+    client.set_url_encode(false);
+    struct Case {
+        std::string path;
+        int status;
+        std::string detail_part;
+    };
+    const std::vector<Case> cases = {
+        // The guard refuses them at the door, before any route could quote them.
+        {"/%FF", 400, "the path has a malformed %-escape or is not UTF-8"},
+        {"/collections/%FF%FE%00x", 400, "the path has a malformed %-escape or is not UTF-8"},
+        {"/collections/stations/items?limit=%FF%00", 400, "the query string has a malformed %-escape or is not UTF-8"},
+        {"/collections/stations/items?bbox=1,2,3,%E4%B8", 400, "the query string has a malformed %-escape or is not UTF-8"},
+        {"/collections/stations/items?filter=a%20%3D%201%FF%00", 400, "the query string has a malformed %-escape or is not UTF-8"},
+        {"/tiles/%FF/1/1/1.mvt", 400, "the path has a malformed %-escape or is not UTF-8"},
+        {"/collections/stations%00", 400, "the path holds a NUL character"},
+    };
+    for (const auto& c : cases) {
+        auto res = client.Get(c.path);
+        ASSERT_TRUE(res) << c.path << ": the server no longer answers";
+        EXPECT_EQ(res->status, c.status) << c.path << " " << res->body;
+        EXPECT_EQ(res->get_header_value("Content-Type"), "application/problem+json") << c.path;
+        const auto body = nlohmann::json::parse(res->body, nullptr, false);
+        ASSERT_FALSE(body.is_discarded()) << c.path << " " << res->body;
+        EXPECT_NE(body.value("detail", "").find(c.detail_part), std::string::npos) << c.path << " " << res->body;
+    }
+    auto health = client.Get("/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Vector tiles over HTTP, decoded back with GDAL's MVT driver and compared with the store.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -133,6 +134,41 @@ TEST(Tiles, EmptyTileIs204AndBadCoordinatesAre400) {
     auto unknown = client.Get("/tiles/nope/16/1/1.mvt");
     ASSERT_TRUE(unknown);
     EXPECT_EQ(unknown->status, 404);
+}
+
+// A URL naming `buildings` 810 times (as many as fit in cpp-httplib's 8 KiB request line) used
+// to read the layer 810 times — seconds and hundreds of MB — before its 400. The list is now
+// checked before the store is asked anything: a layer that does not exist, named twice, is a
+// 400 for the list, not a 404 for the layer.
+TEST(Tiles, LayerListsAreCheckedBeforeTheStore) {
+    auto client = gridmap::test::demo_server().client();
+    client.set_url_encode(false);  // commas as they are, or the URL no longer fits
+    std::string many;
+    for (int i = 0; i < 810; ++i) many += (i ? ",buildings" : "buildings");
+    const auto t = tile_at(121.4995, 31.2397, 12);
+    const auto start = std::chrono::steady_clock::now();
+    auto res = client.Get(path_of(many, t));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400);
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/problem+json");
+    EXPECT_NE(res->body.find("names 810 layers; at most 32"), std::string::npos) << res->body.substr(0, 300);
+    EXPECT_LT(seconds, 1.0);
+
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {path_of("nope,nope", t), "more than once"},
+        {path_of("nope,nope", t, ".png"), "more than once"},
+        {"/tiles/nope,nope.json", "more than once"},
+        {path_of("Buildings", t), "is not a layer name"},
+        {path_of("all,nope", t), "stands alone"},
+        {"/tiles/buildings/12/1/-1.mvt", "y must be"},
+    };
+    for (const auto& [path, detail] : refused) {
+        auto r = client.Get(path);
+        ASSERT_TRUE(r) << path;
+        EXPECT_EQ(r->status, 400) << path << " " << r->body;
+        EXPECT_NE(r->body.find(detail), std::string::npos) << path << " " << r->body;
+    }
 }
 
 }  // namespace

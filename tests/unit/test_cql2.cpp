@@ -241,6 +241,13 @@ TEST(Cql2Errors, SayWhatAndWhere) {
         // writer then threw on the broken text).
         {"floors > 1.5\xf0\xa0\x80\x80", "filter: malformed number '1.5\xf0\xa0\x80\x80' at position 10"},
         {"floors > 1\xf0\x9f\x98\x85", "filter: malformed number '1\xf0\x9f\x98\x85' at position 10"},
+        {"a = 12层", "filter: malformed number '12层' at position 5"},
+        // Found by fuzz/cql2: raw bytes and a NUL after a number were quoted into the message,
+        // which then lost its position (and its JSON problem answer was not UTF-8).
+        {std::string("a =ameI S  1\xff\xff\xff\xff\x06\x00\xffNOT", 22),
+         "filter: malformed number '1' at position 12"},
+        {std::string("a = 1x\x00y", 8), "filter: malformed number '1x' at position 5"},
+        {"a = 1e\x01", "filter: malformed number '1e' at position 5"},
         {"a = 1e999", "filter: number '1e999' is out of range at position 5"},
         {"a = @", "filter: unexpected character '@' at position 5"},
         {"\"\" = 1", "filter: empty property name \"\" at position 1"},

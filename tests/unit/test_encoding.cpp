@@ -62,6 +62,30 @@ TEST(TextEncoding, CutUtf8NameIsRepaired) {
     EXPECT_EQ(geo::text::trim_cut_utf8("ab\x80"), "ab\x80");
 }
 
+// What an error message may quote of a user's bytes: UTF-8 as it is, the rest escaped, short.
+TEST(TextEncoding, PrintableQuotesAnyBytesSafely) {
+    using geo::text::printable;
+    EXPECT_EQ(printable("buildings"), "buildings");
+    EXPECT_EQ(printable("名称 = '陆家嘴'"), "名称 = '陆家嘴'");
+    EXPECT_EQ(printable(std::string("a\x00" "b\x1f\x7f", 5)), "a\\x00b\\x1F\\x7F");
+    EXPECT_EQ(printable("\xff\xfe"), "\\xFF\\xFE");
+    EXPECT_EQ(printable("\xe4\xb8"), "\\xE4\\xB8") << "a cut sequence";
+    EXPECT_EQ(printable("\xed\xa0\x80"), "\\xED\\xA0\\x80") << "a surrogate";
+    // GBK 陆家嘴 starts with C2 BD, which happens to be UTF-8 for ½.
+    EXPECT_EQ(printable(lujiazui_gbk), "½\\xBC\\xD2\\xD7\\xEC");
+    EXPECT_EQ(printable(std::string(100, 'a')), std::string(64, 'a') + "…");
+    EXPECT_EQ(printable("陆家嘴", 7), "陆家…") << "cut after whole characters";
+    EXPECT_EQ(printable("陆家嘴", 9), "陆家嘴");
+    EXPECT_EQ(printable(std::string(100, '\xff'), 10), "\\xFF\\xFF…") << "the escapes count";
+    EXPECT_EQ(printable("abc", 3), "abc");
+    EXPECT_EQ(printable(""), "");
+    std::string all_bytes;
+    for (int c = 0; c < 256; ++c) all_bytes += static_cast<char>(c);
+    const std::string quoted = printable(all_bytes, all_bytes.size());
+    EXPECT_TRUE(geo::text::is_valid_utf8(quoted));
+    EXPECT_EQ(quoted.find_first_of(std::string("\x00\x01\n\r\x7f", 5)), std::string::npos);
+}
+
 TEST(TextEncoding, CanonicalNames) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"936", "GB18030"},       {"CP936", "GB18030"},        {"cp936", "GB18030"},

@@ -9,6 +9,7 @@
 
 #include "geo/error.hpp"
 #include "geo/style/style.hpp"
+#include "geo/text/encoding.hpp"
 
 namespace {
 
@@ -71,9 +72,24 @@ TEST(StyleColor, ParsesTheCssForms) {
 
 TEST(StyleColor, RejectsWhatIsNoColour) {
     for (const char* text : {"", "#", "#12", "#12345", "#ggg", "rgb(1,2)", "rgba(1,2,3)", "rgb(1,2,3,4)",
-                             "rgb(1;2;3)", "hsl(120, 100, 50)", "blurple", "rgb(1,2,3"}) {
+                             "rgb(1;2;3)", "hsl(120, 100, 50)", "blurple", "rgb(1,2,3",
+                             // Found by fuzz/style: more than 8 hex digits were written past
+                             // the end of an array on the stack.
+                             "#123456789", "#85555508080",
+                             "#0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}) {
         EXPECT_FALSE(geo::style::parse_color(text).has_value()) << text;
     }
+}
+
+// The same colours read from a feature's attribute while a tile is drawn fall back to the
+// default: attribute text comes from imported files, so it is as hostile as a request.
+TEST(StyleColor, LongHexFromAFeatureFallsBackToTheDefault) {
+    const auto style = one_layer("circle", R"("paint": {"circle-color": ["get", "colour"]})");
+    FeatureData f(style);
+    f.set("colour", std::string("#") + std::string(200, 'f'));
+    expect_color(geo::style::evaluate_paint(style.rules.at(0), 14, f).circle_color, 0, 0, 0, 1);
+    f.set("colour", std::string("#00f"));
+    expect_color(geo::style::evaluate_paint(style.rules.at(0), 14, f).circle_color, 0, 0, 1, 1);
 }
 
 TEST(StyleLoad, KeepsDrawableLayersInOrderWithTheirZoomRange) {
@@ -338,13 +354,24 @@ TEST(StyleWarnings, UnsupportedPartsAreIgnoredAndTheLayerStillDrawn) {
 TEST(StyleErrors, BadDocumentsAreInvalidArguments) {
     for (const char* text : {"", "{", "{\"version\": 8, \"layers\": [}", "[]", "42", R"({"layers": []})",
                              R"({"version": 7, "layers": []})", R"({"version": 8})",
-                             R"({"version": 8, "layers": {}})", "{\"version\": 8, \"layers\": [], \"name\": \"\xff\"}"}) {
+                             R"({"version": 8, "layers": {}})", "{\"version\": 8, \"layers\": [], \"name\": \"\xff\"}",
+                             "{\"version\": 8, \"layers\": [\"type\"\xff]}"}) {
         try {
             geo::style::load_style(text);
             ADD_FAILURE() << "accepted: " << text;
         } catch (const geo::Error& e) {
             EXPECT_EQ(e.code(), geo::Errc::invalid_argument) << text;
+            // Found by fuzz/style: the JSON parser's message quoted the raw bytes it stopped at.
+            EXPECT_TRUE(geo::text::is_valid_utf8(e.what())) << e.what();
         }
+    }
+    // ... and all of them, escaped to four times their length: a message stays short.
+    try {
+        geo::style::load_style("{\"ver" + std::string(300, '\x7f') + "\x86\": 8}");
+        ADD_FAILURE() << "accepted a key that is not UTF-8";
+    } catch (const geo::Error& e) {
+        EXPECT_TRUE(geo::text::is_valid_utf8(e.what())) << e.what();
+        EXPECT_LT(std::string_view(e.what()).size(), 600u) << e.what();
     }
     try {
         geo::style::load_style_file("/nonexistent/style.json");

@@ -17,7 +17,7 @@ std::shared_ptr<const CellIndex> CellIndex::build(store::Store& store) {
     std::vector<std::pair<std::string, int>> wanted = {{"code", -1},   {"name", -1},       {"community", -1}, {"street", -1},
                                                        {"worker", -1}, {"households", -1}, {"population", -1}};
     for (auto& [name, position] : wanted) {
-        if (std::any_of(info->fields.begin(), info->fields.end(), [&](const Field& f) { return f.name == name; })) {
+        if (std::any_of(info->fields.begin(), info->fields.end(), [&name = name](const Field& f) { return f.name == name; })) {
             position = static_cast<int>(q.fields.size());
             q.fields.push_back(name);
         }

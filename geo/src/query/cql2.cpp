@@ -269,13 +269,15 @@ class Lexer {
         const unsigned char after = static_cast<unsigned char>(at(i));
         if (is_ascii_letter(after) || is_digit(after) || after == '_' || after == '.' ||
             after >= 0x80) {
+            // The message quotes the rest of the word, up to anything that is not printable
+            // UTF-8: a message carrying raw bytes or a NUL would lose its position.
             std::size_t end = i;
-            // Bytes, not code points: only ASCII ends the word, so no character is cut in two
-            // (0x85 and 0xA0 are continuation bytes here, not NEL and NBSP).
             while (end < m_text.size() &&
-                   !(static_cast<unsigned char>(m_text[end]) < 0x80 && is_whitespace(static_cast<unsigned char>(m_text[end]))) &&
                    std::string_view("(),=<>'\"").find(m_text[end]) == std::string_view::npos) {
-                ++end;
+                char32_t cp = 0;
+                const std::size_t length = decode_utf8(m_text, end, cp);
+                if (length == 0 || cp < 0x20 || cp == 0x7F || is_whitespace(cp)) break;
+                end += length;
             }
             fail(m_pos,
                  "malformed number '" + std::string(m_text.substr(m_pos, end - m_pos)) + "'");

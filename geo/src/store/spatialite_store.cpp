@@ -407,7 +407,7 @@ std::string where_clause(const LayerInfo& info, const FeatureQuery& query, std::
     }
     for (const auto& [field, value] : query.equals) {
         const bool known = std::any_of(info.fields.begin(), info.fields.end(),
-                                       [&](const Field& f) { return f.name == field; });
+                                       [&field = field](const Field& f) { return f.name == field; });
         if (!known) {
             throw Error(Errc::invalid_argument, "layer " + info.name + " has no field \"" + field + "\"");
         }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "geo/error.hpp"
+#include "geo/text/encoding.hpp"
 
 namespace geo::style {
 
@@ -117,6 +118,7 @@ int hex_digit(char c) {
 }
 
 std::optional<Color> parse_hex(std::string_view h) {
+    if (h.size() != 3 && h.size() != 4 && h.size() != 6 && h.size() != 8) return std::nullopt;
     std::array<int, 8> d{};
     for (std::size_t i = 0; i < h.size(); ++i) {
         d[i] = hex_digit(h[i]);
@@ -960,7 +962,7 @@ void parse_layer(const json& layer, std::size_t index, Style& style, Parser& par
                 continue;
             }
             const auto info = std::find_if(detail::k_props.begin(), detail::k_props.end(),
-                                           [&](const detail::PropInfo& p) { return p.name == name; });
+                                           [&name = name](const detail::PropInfo& p) { return p.name == name; });
             if (info == detail::k_props.end() || info->layer != rule.type) {
                 note("paint " + name, "not supported by the PNG renderer");
                 continue;
@@ -1052,7 +1054,9 @@ Style load_style(const std::string& json_text) {
     try {
         doc = json::parse(json_text);
     } catch (const json::exception& e) {
-        throw Error(Errc::invalid_argument, std::string("the style is not valid JSON: ") + e.what());
+        // The parser's message quotes the bytes it stopped at, which need not be UTF-8.
+        throw Error(Errc::invalid_argument,
+                    "the style is not valid JSON: " + text::printable(e.what(), 400));
     }
     if (!doc.is_object()) throw Error(Errc::invalid_argument, "a style is a JSON object");
     if (!doc.contains("version") || doc["version"] != 8) {

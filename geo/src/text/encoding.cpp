@@ -188,6 +188,33 @@ bool is_valid_utf8(std::string_view bytes) noexcept {
     return true;
 }
 
+std::string printable(std::string_view bytes, std::size_t max_bytes) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        const auto lead = static_cast<unsigned char>(bytes[i]);
+        std::size_t length = lead < 0x80 ? 1 : sequence_length(lead);
+        if (length > 1 && (bytes.size() - i < length || !is_valid_utf8(bytes.substr(i, length)))) {
+            length = 0;
+        }
+        std::string piece;
+        if (length == 0 || lead < 0x20 || lead == 0x7F) {
+            static constexpr char k_hex[] = "0123456789ABCDEF";
+            piece = {'\\', 'x', k_hex[lead >> 4], k_hex[lead & 0xF]};
+            length = 1;
+        } else {
+            piece = bytes.substr(i, length);
+        }
+        if (out.size() + piece.size() > max_bytes) {
+            out += "…";
+            break;
+        }
+        out += piece;
+        i += length;
+    }
+    return out;
+}
+
 std::string trim_cut_utf8(std::string_view bytes) {
     // A cut sequence has at most 3 of its bytes left: look back that far for its lead.
     const std::size_t lookback = std::min<std::size_t>(bytes.size(), 3);

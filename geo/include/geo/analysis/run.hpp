@@ -19,7 +19,7 @@
 #include "geo/store/store.hpp"
 
 namespace geo::style {
-class Style;
+struct Style;
 }
 
 namespace geo::analysis {

@@ -11,6 +11,12 @@ namespace geo::text {
 /// True when `bytes` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view bytes) noexcept;
 
+/// `bytes` as an error message may quote what a user sent: well-formed UTF-8 is kept, any
+/// other byte and every ASCII control character is written as \xHH, and what would make the
+/// result longer than `max_bytes` bytes is cut, at a character boundary, and ends in "…".
+/// The result is valid UTF-8 without NUL or any other ASCII control character.
+std::string printable(std::string_view bytes, std::size_t max_bytes = 64);
+
 /// Drops a multi-byte UTF-8 sequence cut off at the end of `bytes` (DBF field names are
 /// cut at 10 bytes, often in the middle of a Chinese character). Other bytes stay as they are.
 std::string trim_cut_utf8(std::string_view bytes);
