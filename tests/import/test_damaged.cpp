@@ -170,7 +170,7 @@ std::vector<Damage> damages() {
 }
 
 class DamagedShapefile : public ::testing::TestWithParam<Damage> {
-  protected:
+protected:
     static void SetUpTestSuite() {
         s_dir = new TempDir;
         write_stations_shapefile(s_dir->path() / "stations");

@@ -123,7 +123,7 @@ TEST(Check, LeavesAnotherWritersWalAsItWas) {
 /// Makes a folder and a file read-only for the object's lifetime (and writable again after, so
 /// that the temporary folder can be removed).
 class ReadOnly {
-  public:
+public:
     ReadOnly(fs::path folder, fs::path file)
         : m_folder(std::move(folder)), m_file(std::move(file)) {
         fs::permissions(m_file,
@@ -138,7 +138,7 @@ class ReadOnly {
         fs::permissions(m_file, fs::perms::owner_write, fs::perm_options::add, ec);
     }
 
-  private:
+private:
     fs::path m_folder;
     fs::path m_file;
 };

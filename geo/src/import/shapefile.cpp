@@ -58,7 +58,7 @@ std::string plural(std::uint64_t count, const char* one, const char* many) {
 /// A file read through a window of at most k_window bytes that slides forward: reading records
 /// in file order costs one read call per window, and no read depends on a header's claims.
 class WindowReader {
-  public:
+public:
     WindowReader(const std::string& path, std::string display) : m_display(std::move(display)) {
         m_file.reset(VSIFOpenL(path.c_str(), "rb"));
         if (!m_file) throw Error(Errc::invalid_argument, "cannot read " + m_display);
@@ -92,7 +92,7 @@ class WindowReader {
         return m_buffer.data();
     }
 
-  private:
+private:
     std::string m_display;
     capi::Owned<VSILFILE, VSIFCloseL> m_file;
     std::uint64_t m_size = 0;
