@@ -129,7 +129,7 @@ int run_import(const Args& args) {
 }
 
 int run_layers(const Args& args) {
-    auto store = geo::store::open_store(args.value_or("db", default_db()), false);
+    auto store = geo::store::open_store_read_only(args.value_or("db", default_db()));
     const auto layers = store->layers();
     if (args.flag("json")) {
         nlohmann::json out = nlohmann::json::array();
@@ -166,7 +166,7 @@ int run_export(const Args& args) {
     }
     geo::store::FeatureQuery query;
     if (auto b = args.value("bbox")) query.bbox = parse_bbox(*b);
-    auto store = geo::store::open_store(args.value_or("db", default_db()), false);
+    auto store = geo::store::open_store_read_only(args.value_or("db", default_db()));
     std::ios::sync_with_stdio(false);
     if (format == "geojson") {
         geo::io::write_geojson(*store, *layer, query, std::cout);
@@ -178,7 +178,7 @@ int run_export(const Args& args) {
 }
 
 int run_check(const Args& args) {
-    auto store = geo::store::open_store(args.value_or("db", default_db()), false);
+    auto store = geo::store::open_store_read_only(args.value_or("db", default_db()));
     const auto problems = store->check();
     for (const auto& p : problems) std::printf("%s\n", p.c_str());
     if (problems.empty()) std::printf("ok\n");

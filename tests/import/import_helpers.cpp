@@ -30,7 +30,7 @@ std::string layer_fingerprint(geo::store::Store& store, const std::string& layer
 }
 
 std::map<std::string, std::string> database_fingerprint(const std::string& db) {
-    auto store = geo::store::open_store(db, false);
+    auto store = geo::store::open_store_read_only(db);
     std::map<std::string, std::string> out;
     for (const auto& l : store->layers()) out[l.name] = layer_fingerprint(*store, l.name);
     return out;
@@ -43,10 +43,10 @@ std::size_t field_index(const geo::LayerInfo& layer, const std::string& field) {
     throw std::runtime_error("layer " + layer.name + " has no field " + field);
 }
 
-RunResult gridmap(const std::vector<std::string>& args) {
+RunResult gridmap(const std::vector<std::string>& args, const RunLimits& limits) {
     std::vector<std::string> argv = {gridmap_binary().string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv);
+    return run(argv, limits);
 }
 
 }  // namespace gridmap::test

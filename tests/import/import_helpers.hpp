@@ -20,6 +20,6 @@ std::map<std::string, std::string> database_fingerprint(const std::string& db);
 std::size_t field_index(const geo::LayerInfo& layer, const std::string& field);
 
 /// Runs the gridmap CLI with `args`.
-RunResult gridmap(const std::vector<std::string>& args);
+RunResult gridmap(const std::vector<std::string>& args, const RunLimits& limits = {});
 
 }  // namespace gridmap::test

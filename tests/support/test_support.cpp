@@ -5,9 +5,14 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -55,10 +60,23 @@ fs::path copy_with_siblings(const fs::path& file, const fs::path& dir) {
     return dir / file.filename();
 }
 
-RunResult run(const std::vector<std::string>& args) {
+namespace {
+
+/// Resident memory of a running process in bytes, from /proc (0 once it has gone).
+std::uint64_t resident_bytes(pid_t pid) {
+    std::ifstream statm("/proc/" + std::to_string(pid) + "/statm");
+    std::uint64_t size = 0, resident = 0;
+    if (!(statm >> size >> resident)) return 0;
+    return resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+/// Forks; the child redirects its output into pipes, applies `limits` and calls `child` (which
+/// must not return); the parent collects the output and watches memory and time.
+RunResult spawn(const std::function<void()>& child, const RunLimits& limits) {
     int out_pipe[2];
     int err_pipe[2];
     if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
+    const auto started = std::chrono::steady_clock::now();
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
@@ -70,10 +88,13 @@ RunResult run(const std::vector<std::string>& args) {
         close(err_pipe[1]);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
+        if (limits.max_file_bytes) {
+            signal(SIGXFSZ, SIG_IGN);  // kept across exec: writes fail with EFBIG instead
+            const rlimit fsize{*limits.max_file_bytes, *limits.max_file_bytes};
+            if (setrlimit(RLIMIT_FSIZE, &fsize) != 0) _exit(126);
+        }
+        if (limits.obey_file_permissions && unshare(CLONE_NEWUSER) != 0) _exit(k_no_user_namespace);
+        child();
         _exit(127);
     }
     close(out_pipe[1]);
@@ -82,8 +103,23 @@ RunResult run(const std::vector<std::string>& args) {
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     int open_fds = 2;
     char buf[65536];
+    const bool watch = limits.max_rss_bytes || limits.timeout_s;
+    bool killed = false;
     while (open_fds > 0) {
-        if (poll(fds, 2, -1) < 0) break;
+        if (poll(fds, 2, watch ? 10 : -1) < 0) break;
+        if (watch && !killed) {
+            const double elapsed =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            if (limits.max_rss_bytes && resident_bytes(pid) > *limits.max_rss_bytes) {
+                result.killed_for_memory = true;
+            } else if (limits.timeout_s && elapsed > *limits.timeout_s) {
+                result.timed_out = true;
+            }
+            if (result.killed_for_memory || result.timed_out) {
+                kill(pid, SIGKILL);
+                killed = true;
+            }
+        }
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
             const ssize_t n = read(fds[i].fd, buf, sizeof buf);
@@ -97,9 +133,40 @@ RunResult run(const std::vector<std::string>& args) {
         }
     }
     int status = 0;
-    waitpid(pid, &status, 0);
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result.max_rss_kb = usage.ru_maxrss;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
     return result;
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& args, const RunLimits& limits) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    return spawn([&] { execv(argv[0], argv.data()); }, limits);
+}
+
+RunResult run_in_child(const std::function<int()>& body, const RunLimits& limits) {
+    return spawn(
+        [&] {
+            int code = 99;
+            try {
+                code = body();
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "exception: %s\n", e.what());
+            } catch (...) {
+                std::fprintf(stderr, "unknown exception\n");
+            }
+            std::fflush(stdout);
+            std::fflush(stderr);
+            _exit(code);
+        },
+        limits);
 }
 
 std::string read_file(const fs::path& path) {

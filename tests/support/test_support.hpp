@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,10 +43,37 @@ struct RunResult {
     int exit_code = -1;  ///< -signal when killed by a signal
     std::string out;
     std::string err;
+    long max_rss_kb = 0;             ///< the child's peak resident memory
+    double seconds = 0;              ///< wall-clock time until it ended
+    bool killed_for_memory = false;  ///< run() killed it for passing RunLimits::max_rss_bytes
+    bool timed_out = false;          ///< run() killed it for passing RunLimits::timeout_s
 };
 
+/// Bounds for a child that may misbehave, so that a test of a runaway fails instead of taking
+/// the machine down. Each works unprivileged and under the sanitizers (unlike RLIMIT_AS).
+struct RunLimits {
+    /// RLIMIT_FSIZE, with SIGXFSZ ignored: a write past it fails with EFBIG, as on a full disk.
+    std::optional<std::uint64_t> max_file_bytes;
+    /// The child is killed with SIGKILL once its resident memory passes this (polled every 10 ms).
+    std::optional<std::uint64_t> max_rss_bytes;
+    /// The child is killed with SIGKILL after this many seconds.
+    std::optional<double> timeout_s;
+    /// The child runs in a new user namespace, where file permissions apply even to root: a
+    /// read-only folder means nothing to a process that may write anywhere. When the system
+    /// allows no user namespaces the child exits with k_no_user_namespace.
+    bool obey_file_permissions = false;
+};
+
+/// The exit code of a child that could not enter a user namespace (RunLimits).
+constexpr int k_no_user_namespace = 125;
+
 /// Runs `args[0]` with `args` (no shell), capturing stdout and stderr.
-RunResult run(const std::vector<std::string>& args);
+RunResult run(const std::vector<std::string>& args, const RunLimits& limits = {});
+
+/// Runs `body` in a forked child of this (single-threaded) test process under `limits`; its
+/// return value is the exit code, an exception exits with 99. For work that might crash, hang
+/// or balloon, so that the test reports it instead of dying with it.
+RunResult run_in_child(const std::function<int()>& body, const RunLimits& limits = {});
 
 std::string read_file(const std::filesystem::path& path);
 

@@ -1,5 +1,7 @@
 // The SpatiaLite store: catalog, all-or-nothing writes, append/replace, reads by bbox.
+#include <cerrno>
 #include <fstream>
+#include <functional>
 
 #include <gtest/gtest.h>
 
@@ -313,6 +315,85 @@ TEST(Store, UpgradesACatalogFromAnEarlierVersion) {
     const auto before = store->layer_versions().at("stations");
     write_points(*store, "stations", 3, WriteMode::replace);
     EXPECT_GT(store->layer_versions().at("stations"), before);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Store, CheckFindsASpatialIndexThatDisagreesWithItsTable) {
+    gridmap::test::TempDir dir;
+    const std::string path = (dir / "s.sqlite").string();
+    auto store = geo::store::open_store(path, true);
+    write_points(*store, "stations", 3, WriteMode::replace);
+    EXPECT_TRUE(store->check().empty());
+    {
+        geo::capi::SpatialiteDb db(path, geo::capi::SpatialiteDb::Mode::read_write);
+        db.exec("UPDATE idx_stations_geom SET xmax = xmax + 0.5 WHERE pkid = 2");
+    }
+    auto problems = store->check();
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0],
+              "layer stations: spatial index does not match the table (1 rows differ)");
+    {
+        geo::capi::SpatialiteDb db(path, geo::capi::SpatialiteDb::Mode::read_write);
+        db.exec("DELETE FROM idx_stations_geom WHERE pkid = 3;"
+                "INSERT INTO idx_stations_geom VALUES (99, 121, 122, 31, 32)");
+    }
+    problems = store->check();
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_EQ(problems[0],
+              "layer stations: spatial index does not match the table (3 rows differ)");
+}
+
+TEST(Store, AReadOnlyStoreReadsAndRefusesToWrite) {
+    gridmap::test::TempDir dir;
+    const std::string path = (dir / "s.sqlite").string();
+    write_points(*geo::store::open_store(path, true), "stations", 2, WriteMode::replace);
+    auto store = geo::store::open_store_read_only(path);
+    EXPECT_EQ(store->layer("stations")->feature_count, 2);
+    EXPECT_TRUE(store->check().empty());
+    for (const auto& attempt : std::vector<std::function<void()>>{
+             [&] { store->write_layer(points_layer("other"), WriteMode::replace); },
+             [&] { store->drop_layer("stations"); }}) {
+        try {
+            attempt();
+            FAIL() << "wrote through a read-only store";
+        } catch (const geo::Error& e) {
+            EXPECT_EQ(e.code(), geo::Errc::unavailable) << e.what();
+            EXPECT_NE(std::string(e.what()).find("read-only"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(store->layer("stations")->feature_count, 2);
+    EXPECT_THROW(geo::store::open_store_read_only((dir / "missing.sqlite").string()), geo::Error);
+}
+
+TEST(Store, SqliteFailuresAreSaidPlainly) {
+    using geo::capi::describe_failure;
+    const std::string db = "/data/g.sqlite";
+    EXPECT_EQ(describe_failure(SQLITE_FULL, 0, db, "running SQL", "database or disk is full"),
+              "the disk is full while writing /data/g.sqlite; nothing was changed");
+    EXPECT_EQ(describe_failure(SQLITE_IOERR_WRITE, ENOSPC, db, "running SQL", "disk I/O error"),
+              "the disk is full while writing /data/g.sqlite; nothing was changed");
+    EXPECT_EQ(describe_failure(SQLITE_IOERR_WRITE, EFBIG, db, "running SQL", "disk I/O error"),
+              "the disk is full or the file size limit was reached while writing /data/g.sqlite; "
+              "nothing was changed");
+    EXPECT_NE(describe_failure(SQLITE_IOERR_FSYNC, EIO, db, "", "disk I/O error")
+                  .find("input/output error"),
+              std::string::npos);
+    EXPECT_NE(describe_failure(SQLITE_READONLY, 0, db, "", "attempt to write a readonly database")
+                  .find("cannot write /data/g.sqlite: the file or its folder is read-only"),
+              std::string::npos);
+    EXPECT_NE(describe_failure(SQLITE_CANTOPEN, ENOENT, db, "", "unable to open database file")
+                  .find("cannot open /data/g.sqlite (No such file or directory)"),
+              std::string::npos);
+    EXPECT_NE(describe_failure(SQLITE_BUSY, 0, db, "", "database is locked")
+                  .find("another process"),
+              std::string::npos);
+    EXPECT_EQ(describe_failure(SQLITE_NOTADB, 0, db, "", "file is not a database"),
+              "/data/g.sqlite is not an SQLite database");
+    EXPECT_EQ(describe_failure(SQLITE_ERROR, 0, db, "running SQL", "no such table: x"),
+              "running SQL: no such table: x");
 }
 
 }  // namespace

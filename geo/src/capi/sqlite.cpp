@@ -1,5 +1,9 @@
 #include "capi/sqlite.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
 #include <spatialite.h>
 
 #include "geo/error.hpp"
@@ -15,7 +19,8 @@ Errc category_of(int rc) {
         case SQLITE_FULL:
         case SQLITE_IOERR:
         case SQLITE_CANTOPEN:
-        case SQLITE_READONLY: return Errc::unavailable;
+        case SQLITE_READONLY:
+        case SQLITE_NOMEM: return Errc::unavailable;
         case SQLITE_CONSTRAINT:
         case SQLITE_MISMATCH:
         case SQLITE_NOTADB: return Errc::invalid_argument;
@@ -24,15 +29,55 @@ Errc category_of(int rc) {
     }
 }
 
+std::string database_name(sqlite3* db) {
+    const char* name = db ? sqlite3_db_filename(db, "main") : nullptr;
+    return name && *name ? name : "the database";
+}
+
 }  // namespace
+
+std::string describe_failure(int rc, int system_errno, const std::string& path,
+                             std::string_view what, std::string_view sqlite_message) {
+    // Every write Gridmap makes is one transaction, which SQLite rolls back when it fails.
+    const std::string unchanged = "; nothing was changed";
+    const std::string os =
+        system_errno != 0 ? std::string(" (") + std::strerror(system_errno) + ")" : "";
+    switch (rc & 0xff) {
+        case SQLITE_FULL: return "the disk is full while writing " + path + unchanged;
+        case SQLITE_IOERR:
+            if (system_errno == ENOSPC || system_errno == EDQUOT) {
+                return "the disk is full while writing " + path + unchanged;
+            }
+            if (system_errno == EFBIG) {
+                return "the disk is full or the file size limit was reached while writing " + path +
+                       unchanged;
+            }
+            return "an input/output error occurred while using " + path + os + unchanged;
+        case SQLITE_READONLY:
+            return "cannot write " + path +
+                   ": the file or its folder is read-only, or it was opened for reading only" +
+                   unchanged;
+        case SQLITE_CANTOPEN:
+            return "cannot open " + path + os +
+                   ": check that its folder exists and that you may read and write there";
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+            return path +
+                   " is busy: another process is writing to it; try again when it has finished";
+        case SQLITE_NOTADB: return path + " is not an SQLite database";
+        case SQLITE_CORRUPT:
+            return path + " is damaged (" + std::string(sqlite_message) +
+                   "); restore it from a backup";
+        case SQLITE_NOMEM: return "out of memory while using " + path;
+        default: return std::string(what) + ": " + std::string(sqlite_message);
+    }
+}
 
 void check(sqlite3* db, int rc, std::string_view what) {
     if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
-    std::string message(what);
-    message += ": ";
-    message += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    if ((rc & 0xff) == SQLITE_BUSY) message += " (another process is writing to the database)";
-    throw Error(category_of(rc), message);
+    throw Error(category_of(rc),
+                describe_failure(rc, db ? sqlite3_system_errno(db) : 0, database_name(db), what,
+                                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
 SpatialiteDb::SpatialiteDb(const std::string& path, Mode mode) : m_path(path) {
@@ -46,16 +91,52 @@ SpatialiteDb::SpatialiteDb(const std::string& path, Mode mode) : m_path(path) {
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     m_db.reset(raw);
     if (rc != SQLITE_OK) {
-        throw Error(Errc::unavailable, "cannot open database " + path + ": " +
-                                           (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+        throw Error(Errc::unavailable,
+                    describe_failure(rc, raw ? sqlite3_system_errno(raw) : 0, path,
+                                     "cannot open database " + path,
+                                     raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     }
     sqlite3_extended_result_codes(raw, 1);
+    if (mode == Mode::read_only) open_immutable_if_unreadable();
+    raw = m_db.get();
     sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
     // Writers wait for each other instead of failing at once; an import holds the
     // write lock for its whole transaction, so a second writer may wait a while.
     sqlite3_busy_timeout(raw, 5000);
     m_spatialite = spatialite_alloc_connection();
     spatialite_init_ex(raw, m_spatialite, 0);
+}
+
+// A reader of a WAL database needs its -shm (and -wal) file, which SQLite creates when they are
+// missing; in a folder nobody may write to it cannot. Without a -wal file there, no writer can
+// be at work either (one would need to create it), so the file is read as immutable.
+void SpatialiteDb::open_immutable_if_unreadable() {
+    const int rc =
+        sqlite3_exec(m_db.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+    if ((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY) return;
+    std::error_code ec;
+    if (std::filesystem::file_size(m_path + "-wal", ec) > 0 && !ec) return;
+    std::string uri = "file:";
+    for (const unsigned char c : m_path) {
+        if (c == '?' || c == '#' || c == '%' || c < 0x20) {
+            static const char* hex = "0123456789ABCDEF";
+            uri += '%';
+            uri += hex[c >> 4];
+            uri += hex[c & 0xF];
+        } else {
+            uri += static_cast<char>(c);
+        }
+    }
+    uri += "?immutable=1";
+    sqlite3* raw = nullptr;
+    const int reopened = sqlite3_open_v2(
+        uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
+    if (reopened != SQLITE_OK) {
+        sqlite3_close_v2(raw);
+        return;
+    }
+    m_db.reset(raw);
+    sqlite3_extended_result_codes(raw, 1);
 }
 
 SpatialiteDb::~SpatialiteDb() {
@@ -66,15 +147,32 @@ SpatialiteDb::~SpatialiteDb() {
     if (m_spatialite) spatialite_cleanup_ex(m_spatialite);
 }
 
+void SpatialiteDb::require_writable() {
+    if (sqlite3_db_readonly(m_db.get(), "main") == 1) {
+        throw Error(Errc::unavailable,
+                    describe_failure(SQLITE_READONLY, 0, database_name(m_db.get()), "",
+                                     "attempt to write a readonly database"));
+    }
+}
+
+void SpatialiteDb::rollback() noexcept {
+    // SQLite has already rolled back after some errors (a full disk, an I/O error): a second
+    // ROLLBACK would fail and hide the error that matters.
+    if (!sqlite3_get_autocommit(m_db.get())) {
+        sqlite3_exec(m_db.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
 void SpatialiteDb::exec(std::string_view sql) {
     char* err = nullptr;
     const std::string s(sql);
     const int rc = sqlite3_exec(m_db.get(), s.c_str(), nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
-        std::string message = err ? err : sqlite3_errstr(rc);
+        const std::string message = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        if ((rc & 0xff) == SQLITE_BUSY) message += " (another process is writing to the database)";
-        throw Error(category_of(rc), "database error: " + message);
+        throw Error(category_of(rc),
+                    describe_failure(rc, sqlite3_system_errno(m_db.get()),
+                                     database_name(m_db.get()), "database error", message));
     }
 }
 

@@ -20,6 +20,8 @@ public:
     enum class Mode { read_only, read_write, create };
 
     /// Opens (or creates) `path`. Throws geo::Error (unavailable) when the file cannot be opened.
+    /// read_only never writes: a WAL database in a folder where SQLite cannot create its -shm
+    /// file is read as immutable when it has no -wal file (no writer can be at work there).
     SpatialiteDb(const std::string& path, Mode mode);
     ~SpatialiteDb();
     SpatialiteDb(const SpatialiteDb&) = delete;
@@ -28,11 +30,20 @@ public:
     sqlite3* get() const noexcept { return m_db.get(); }
     const std::string& path() const noexcept { return m_path; }
 
+    /// Throws geo::Error (unavailable) when the file was opened read-only, or SQLite fell back
+    /// to reading only (a write-protected file): before a write starts, rather than part-way.
+    void require_writable();
+
+    /// Rolls back the open transaction, if there still is one; never throws (for catch blocks
+    /// and destructors, where the error being handled is the one to report).
+    void rollback() noexcept;
+
     /// Runs one or more statements without results. Throws geo::Error on failure.
     void exec(std::string_view sql);
 
 private:
     friend class Statement;
+    void open_immutable_if_unreadable();
     /// A prepared statement for `sql` kept from an earlier use, or null.
     sqlite3_stmt* take_prepared(const std::string& sql);
     /// Keeps a reset statement for the next use of the same SQL.
@@ -93,7 +104,14 @@ private:
 /// Quotes an SQL identifier: every table and column name goes through this.
 std::string quote_identifier(std::string_view name);
 
-/// Throws geo::Error with SQLite's message if `rc` is an error code.
+/// Throws geo::Error if `rc` is an error code, with a message naming the database file: what
+/// went wrong in words a user can act on for a full disk, an I/O error, a read-only file, a file
+/// that cannot be opened, a busy or damaged database; `what` and SQLite's message otherwise.
 void check(sqlite3* db, int rc, std::string_view what);
+
+/// The message check() gives for result code `rc` (extended codes too) and the OS error behind
+/// it (sqlite3_system_errno; 0 when none).
+std::string describe_failure(int rc, int system_errno, const std::string& path,
+                             std::string_view what, std::string_view sqlite_message);
 
 }  // namespace geo::capi

@@ -292,15 +292,26 @@ public:
         return true;
     }
 
-    /// Notes in the report how reading ended.
-    void finish(std::int64_t announced) {
+    /// Checks that the source was read whole: a reader that stopped on an error, or delivered
+    /// another number of features than the file's headers announce (`expected`, −1 when they
+    /// announce none), has lost rows, and nothing may be imported from it. Skipped geometries
+    /// are not lost rows: they are counted as read.
+    void finish(const std::string& display, std::int64_t expected) {
         const std::int64_t read = m_report.features_read;
         if (!m_errors.failures().empty()) {
-            m_report.warnings.push_back("reading stopped early after " + std::to_string(read) +
-                                        " features: " + m_errors.failures().back());
-        } else if (announced > 0 && read < announced) {
-            m_report.warnings.push_back("the file announced " + std::to_string(announced) +
-                                        " features but " + std::to_string(read) + " could be read");
+            throw Error(Errc::invalid_argument,
+                        display + ": reading stopped after " + std::to_string(read) +
+                            (expected >= 0 ? " of " + std::to_string(expected) : std::string()) +
+                            " features (" + m_errors.failures().back() +
+                            "); the file cannot be read whole, so nothing was imported");
+        }
+        if (expected >= 0 && read != expected) {
+            std::string why;
+            if (!m_errors.warnings().empty()) why = " (" + m_errors.warnings().back() + ")";
+            throw Error(Errc::invalid_argument,
+                        display + " announces " + std::to_string(expected) + " features but " +
+                            std::to_string(read) + " could be read" + why +
+                            "; the file cannot be read whole, so nothing was imported");
         }
         for (const auto& w : m_errors.warnings()) {
             if (m_report.warnings.size() < 50) m_report.warnings.push_back(w);
@@ -413,6 +424,19 @@ ImportReport import_file(store::Store& store, const ImportOptions& options, cons
     new_layer.encoding = encoding.encoding;
 
     const std::int64_t total = src.layer->GetFeatureCount(TRUE);
+    // What the reader must deliver: the records a shapefile's checked headers announce, less
+    // those its DBF marks deleted (GDAL leaves them out, as every GIS does). Other formats
+    // announce nothing the reader does not compute itself: GDAL's GeoJSON count leaves out
+    // objects without "type": "Feature" that its reader delivers, and a GeoPackage's count comes
+    // from gpkg_ogr_contents, which other writers leave stale; for them a read error is the
+    // sign of lost rows.
+    const std::int64_t expected = src.announced ? *src.announced - src.deleted : -1;
+    if (src.deleted > 0) {
+        report.warnings.push_back(std::to_string(src.deleted) +
+                                  (src.deleted == 1 ? " record" : " records") +
+                                  " marked deleted in the DBF left out");
+    }
+    const std::optional<LayerInfo> existing = store.layer(options.layer);
     auto writer = store.write_layer(new_layer, options.mode);
     if (progress) progress(0, total);
 
@@ -432,7 +456,7 @@ ImportReport import_file(store::Store& store, const ImportOptions& options, cons
                 batch.features_read = report.features_read;
                 if (!batch.rows.empty() && !channel.push(std::move(batch))) return;
             }
-            rows.finish(total);
+            rows.finish(src.display_name, expected);
             channel.close();
         } catch (...) {
             channel.fail(std::current_exception());
@@ -458,14 +482,22 @@ ImportReport import_file(store::Store& store, const ImportOptions& options, cons
     producer.join();
     channel.rethrow_failure();
 
-    if (report.imported == 0 && options.mode == store::WriteMode::replace &&
-        report.features_read > 0) {
-        throw Error(Errc::invalid_argument,
-                    src.display_name + ": none of its " + std::to_string(report.features_read) +
-                        " features could be imported (" +
-                        (report.skipped_examples.empty() ? std::string("no readable geometry")
-                                                         : report.skipped_examples.front()) +
-                        "); the layer was left as it was");
+    if (report.imported == 0 && options.mode == store::WriteMode::replace) {
+        if (report.features_read > 0) {
+            throw Error(Errc::invalid_argument,
+                        src.display_name + ": none of its " + std::to_string(report.features_read) +
+                            " features could be imported (" +
+                            (report.skipped_examples.empty() ? std::string("no readable geometry")
+                                                             : report.skipped_examples.front()) +
+                            "); the layer was left as it was");
+        }
+        if (existing && existing->feature_count > 0) {
+            throw Error(Errc::invalid_argument,
+                        src.display_name +
+                            " holds no features; an empty file does not replace layer " +
+                            options.layer + " (" + std::to_string(existing->feature_count) +
+                            " features), which was left as it was");
+        }
     }
     if (progress) progress(report.features_read, total);
     const LayerInfo info = writer->commit();

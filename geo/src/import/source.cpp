@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "geo/error.hpp"
+#include "import/shapefile.hpp"
 
 namespace geo::import::detail {
 
@@ -122,23 +123,26 @@ std::string pick_member(const std::string& archive_path, const std::string& vsi_
     return candidates.front();
 }
 
-/// Copies a shapefile's parts into GDAL's in-memory file system so that a missing .shx can be
-/// rebuilt there: the user's folder is never written to.
-std::string copy_to_vsimem(const std::string& shp, std::string& vsimem_dir) {
+/// Copies a shapefile's parts into GDAL's in-memory file system and writes the missing .shx
+/// there, so that the user's folder is never written to. The index is built first, from the
+/// user's .shp: a record that runs past the end of the file is refused before anything is copied
+/// (GDAL's own rebuild, SHAPE_RESTORE_SHX, trusts such a record's length and allocates for it).
+std::string copy_to_vsimem(const std::string& shp, const std::string& display,
+                           std::string& vsimem_dir) {
     static std::atomic<unsigned> counter{0};
     vsimem_dir = "/vsimem/gridmap_import_" + std::to_string(getpid()) + "_" +
                  std::to_string(counter.fetch_add(1));
     VSIMkdir(vsimem_dir.c_str(), 0755);
-    const std::string base = fs::path(shp).stem().string();
+    const std::string stem = vsimem_dir + "/" + fs::path(shp).stem().string();
+    write_shx(shp, stem + ".shx", display);
     for (const char* ext : {".shp", ".dbf", ".prj", ".cpg"}) {
         const std::string src = ext == std::string(".shp") ? shp : sibling(shp, ext).value_or("");
         if (src.empty()) continue;
-        const std::string dst = vsimem_dir + "/" + base + ext;
-        if (CPLCopyFile(dst.c_str(), src.c_str()) != 0) {
+        if (CPLCopyFile((stem + ext).c_str(), src.c_str()) != 0) {
             throw Error(Errc::invalid_argument, "cannot read " + src);
         }
     }
-    return vsimem_dir + "/" + base + ".shp";
+    return stem + ".shp";
 }
 
 }  // namespace
@@ -192,7 +196,6 @@ Source open_source(const std::string& path, const std::optional<std::string>& so
 
     std::vector<const char*> drivers;
     std::vector<const char*> open_options;
-    std::optional<capi::ScopedThreadConfig> restore_shx;
     if (kind == Kind::shapefile) {
         drivers = {"ESRI Shapefile", nullptr};
         // Raw DBF bytes: Gridmap decides the encoding itself (.cpg, code page, detection).
@@ -200,11 +203,18 @@ Source open_source(const std::string& path, const std::optional<std::string>& so
         src.dbf_path = sibling(inner, ".dbf");
         src.cpg_path = sibling(inner, ".cpg");
         src.prj_path = sibling(inner, ".prj");
-        if (!sibling(inner, ".shx")) {
-            inner = copy_to_vsimem(inner, src.vsimem_dir);
-            restore_shx.emplace("SHAPE_RESTORE_SHX", "YES");
+        ShapefileParts parts{inner, sibling(inner, ".shx"), src.dbf_path, src.display_name};
+        if (!parts.shx) {
+            inner = copy_to_vsimem(inner, src.display_name, src.vsimem_dir);
+            parts.shp = inner;
+            parts.shx = sibling(inner, ".shx");
             src.warnings.push_back("the .shx index was missing; it was rebuilt in memory from the .shp");
         }
+        // Before GDAL reads anything: GDAL takes a cut-short file for a shorter one.
+        ShapefileLayout layout = check_shapefile(parts);
+        src.announced = layout.records;
+        src.deleted = layout.deleted;
+        for (auto& w : layout.warnings) src.warnings.push_back(std::move(w));
     } else if (kind == Kind::geopackage) {
         drivers = {"GPKG", nullptr};
         open_options = {nullptr};
@@ -237,6 +247,13 @@ Source open_source(const std::string& path, const std::optional<std::string>& so
                                                     member_list(names) +
                                                     "); choose one with --source-layer NAME");
         }
+    }
+    if (src.announced && src.layer->GetFeatureCount(FALSE) != *src.announced) {
+        throw Error(Errc::invalid_argument,
+                    src.display_name + ": GDAL sees " +
+                        std::to_string(src.layer->GetFeatureCount(FALSE)) + " records where the "
+                        ".shx announces " + std::to_string(*src.announced) +
+                        "; nothing was imported");
     }
     for (const auto& w : errors.warnings()) src.warnings.push_back(w);
     return src;

@@ -124,9 +124,11 @@ private:
     void finish_new_table();
 };
 
+enum class Access { read_only, read_write, create };
+
 class SpatialiteStore final : public Store {
 public:
-    SpatialiteStore(const std::string& path, bool create);
+    SpatialiteStore(const std::string& path, Access access);
 
     std::vector<LayerInfo> layers() override;
     std::optional<LayerInfo> layer(std::string_view name) override;
@@ -139,6 +141,8 @@ public:
     std::vector<std::string> check() override;
 
     SpatialiteDb& db() { return *m_db; }
+    /// Rows whose spatial index entry is missing, stray or of the wrong box.
+    std::int64_t spatial_index_mismatches(const std::string& layer);
     void drop_table(const std::string& name);
     void write_catalog(const NewLayer& layer, const std::vector<Field>& fields);
     bool writing = false;
@@ -149,14 +153,17 @@ private:
     std::unique_ptr<SpatialiteDb> m_db;
 };
 
-SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
+SpatialiteStore::SpatialiteStore(const std::string& path, Access access) {
     const bool exists = std::filesystem::exists(path);
-    if (!exists && !create) {
+    if (!exists && access != Access::create) {
         throw Error(Errc::not_found,
                     "database " + path + " does not exist (import a layer to create it)");
     }
+    const bool read_only = access == Access::read_only;
     m_db = std::make_unique<SpatialiteDb>(
-        path, exists ? SpatialiteDb::Mode::read_write : SpatialiteDb::Mode::create);
+        path, read_only ? SpatialiteDb::Mode::read_only
+              : exists  ? SpatialiteDb::Mode::read_write
+                        : SpatialiteDb::Mode::create);
     bool has_catalog = false;
     std::int64_t tables = 0;
     try {
@@ -167,6 +174,8 @@ SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
         any.step();
         tables = any.column_int(0);
     } catch (const Error& e) {
+        // A full disk, a read-only folder or a busy database already say so, naming the file.
+        if (e.code() != Errc::internal) throw;
         throw Error(e.code(), "cannot use " + path + " as a Gridmap database (" + e.what() + ")");
     }
     {
@@ -176,6 +185,23 @@ SpatialiteStore::SpatialiteStore(const std::string& path, bool create) {
             throw Error(Errc::invalid_argument,
                         path + " is an SQLite database but not a Gridmap one; give another --db");
         }
+    }
+    if (read_only) {
+        if (!has_catalog) {
+            throw Error(Errc::invalid_argument,
+                        path + " holds no Gridmap layers (an empty database)");
+        }
+        // Reading only: the journal mode, the catalog's schema and the file stay as they are.
+        m_db->exec("PRAGMA query_only=1; PRAGMA cache_size=-131072;");
+        Statement columns(m_db->get(), "PRAGMA table_info(gridmap_layers)");
+        bool has_version = false;
+        while (columns.step()) has_version = has_version || columns.column_text(1) == "version";
+        if (!has_version) {
+            throw Error(Errc::unsupported,
+                        path + " was written by an older Gridmap; open it once for writing (any "
+                               "gridmap import, or gridmap serve) to bring it up to date");
+        }
+        return;
     }
     // A large page cache keeps a big import's table and R*Tree pages in memory (128 MiB at most).
     m_db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
@@ -202,7 +228,7 @@ void SpatialiteStore::upgrade() {
                    "INSERT OR REPLACE INTO gridmap_meta(key, value) VALUES ('schema_version', '2');");
         m_db->exec("COMMIT");
     } catch (...) {
-        m_db->exec("ROLLBACK");
+        m_db->rollback();
         throw;
     }
 }
@@ -237,7 +263,7 @@ void SpatialiteStore::initialize() {
         version.run();
         m_db->exec("COMMIT");
     } catch (...) {
-        m_db->exec("ROLLBACK");
+        m_db->rollback();
         throw;
     }
 }
@@ -474,15 +500,40 @@ std::int64_t SpatialiteStore::count_features(std::string_view layer_name, const 
 
 void SpatialiteStore::drop_layer(std::string_view name) {
     if (!layer(name)) throw Error(Errc::not_found, "no layer named \"" + std::string(name) + "\"");
+    m_db->require_writable();
     m_db->exec("BEGIN IMMEDIATE");
     try {
         drop_table(std::string(name));
         detail::refresh_grid_links(*m_db);
         m_db->exec("COMMIT");
     } catch (...) {
-        m_db->exec("ROLLBACK");
+        m_db->rollback();
         throw;
     }
+}
+
+// SpatiaLite's CheckSpatialIndex() records each check in its spatialite_history table, so it
+// cannot run on a read-only connection (and would write to the database on every check): the
+// same comparison in plain SQL. The R*Tree keeps 32-bit floats rounded outwards, so a box must
+// hold its geometry's and be no more than a float's rounding larger.
+std::int64_t SpatialiteStore::spatial_index_mismatches(const std::string& layer) {
+    const std::string t = quote_identifier(layer);
+    const std::string idx = quote_identifier("idx_" + layer + "_geom");
+    const char* loose =
+        "(r.xmin > MbrMinX(t.geom) OR r.xmax < MbrMaxX(t.geom) OR r.ymin > MbrMinY(t.geom) OR"
+        " r.ymax < MbrMaxY(t.geom) OR"
+        " r.xmin < MbrMinX(t.geom) - 1e-6 * (1 + abs(MbrMinX(t.geom))) OR"
+        " r.xmax > MbrMaxX(t.geom) + 1e-6 * (1 + abs(MbrMaxX(t.geom))) OR"
+        " r.ymin < MbrMinY(t.geom) - 1e-6 * (1 + abs(MbrMinY(t.geom))) OR"
+        " r.ymax > MbrMaxY(t.geom) + 1e-6 * (1 + abs(MbrMaxY(t.geom))))";
+    Statement missing(m_db->get(), "SELECT count(*) FROM " + t + " AS t LEFT JOIN " + idx +
+                                       " AS r ON r.pkid = t.fid WHERE t.geom IS NOT NULL AND"
+                                       " (r.pkid IS NULL OR " + loose + ")");
+    missing.step();
+    Statement stray(m_db->get(), "SELECT count(*) FROM " + idx + " AS r LEFT JOIN " + t +
+                                     " AS t ON t.fid = r.pkid WHERE t.geom IS NULL");
+    stray.step();
+    return missing.column_int(0) + stray.column_int(0);
 }
 
 std::vector<std::string> SpatialiteStore::check() {
@@ -495,11 +546,9 @@ std::vector<std::string> SpatialiteStore::check() {
     std::set<std::string> cataloged;
     for (const auto& info : layers()) {
         cataloged.insert(info.name);
-        Statement index(m_db->get(), "SELECT CheckSpatialIndex(?, 'geom')");
-        index.bind(1, std::string_view(info.name));
-        index.step();
-        if (index.is_null(0) || index.column_int(0) != 1) {
-            problems.push_back("layer " + info.name + ": spatial index does not match the table");
+        if (const std::int64_t wrong = spatial_index_mismatches(info.name); wrong != 0) {
+            problems.push_back("layer " + info.name + ": spatial index does not match the table (" +
+                               std::to_string(wrong) + " rows differ)");
         }
         Statement count(m_db->get(), "SELECT count(*) FROM " + quote_identifier(info.name));
         count.step();
@@ -520,6 +569,7 @@ std::vector<std::string> SpatialiteStore::check() {
 SpatialiteLayerWriter::SpatialiteLayerWriter(SpatialiteStore& store, const NewLayer& layer,
                                              WriteMode mode)
     : m_store(store), m_db(store.db()), m_layer(layer) {
+    m_db.require_writable();
     m_db.exec("BEGIN IMMEDIATE");
     m_store.writing = true;
     try {
@@ -588,18 +638,14 @@ SpatialiteLayerWriter::SpatialiteLayerWriter(SpatialiteStore& store, const NewLa
                                          "geom) VALUES (" + params + "GeomFromWKB(?, 4326))");
     } catch (...) {
         m_store.writing = false;
-        m_db.exec("ROLLBACK");
+        m_db.rollback();
         throw;
     }
 }
 
 SpatialiteLayerWriter::~SpatialiteLayerWriter() {
     if (!m_done) {
-        try {
-            m_db.exec("ROLLBACK");
-        } catch (...) {
-            // The connection is closing; SQLite rolls back an open transaction on close.
-        }
+        m_db.rollback();
         m_store.writing = false;
     }
 }
@@ -683,7 +729,12 @@ LayerInfo SpatialiteLayerWriter::commit() {
 }  // namespace
 
 std::unique_ptr<Store> open_store(const std::string& location, bool create) {
-    return std::make_unique<SpatialiteStore>(location, create);
+    return std::make_unique<SpatialiteStore>(location,
+                                             create ? Access::create : Access::read_write);
+}
+
+std::unique_ptr<Store> open_store_read_only(const std::string& location) {
+    return std::make_unique<SpatialiteStore>(location, Access::read_only);
 }
 
 }  // namespace geo::store

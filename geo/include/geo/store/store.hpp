@@ -111,4 +111,11 @@ public:
 /// created with an empty catalog. Throws geo::Error (not_found, unavailable) otherwise.
 std::unique_ptr<Store> open_store(const std::string& location, bool create);
 
+/// Opens the existing store at `location` for reading only (SQLITE_OPEN_READONLY): nothing is
+/// written to the file or its -wal, not even the journal mode or a catalog upgrade, so it works
+/// on a read-only file or folder. Writing through it throws geo::Error (unavailable).
+/// Throws geo::Error: not_found, invalid_argument (not a Gridmap database), unsupported (a
+/// catalog from an older Gridmap, not yet upgraded), unavailable.
+std::unique_ptr<Store> open_store_read_only(const std::string& location);
+
 }  // namespace geo::store
