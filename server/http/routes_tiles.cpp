@@ -64,12 +64,12 @@ void tilejson(Server& server, RequestContext& ctx) {
     ctx.res.set_content(json_text(body), "application/json");
 }
 
-/// The metrics label of a layer list, as the client wrote it.
+/// The metrics label of a layer list: the layer, "all", or "composite" for any other list — a
+/// label per list a client can write (32 layers in any order) would let clients grow /metrics
+/// without bound.
 std::string layers_label(const LayerList& list) {
     if (list.all) return "all";
-    std::string label;
-    for (const auto& n : list.names) label += (label.empty() ? "" : ",") + n;
-    return label;
+    return list.names.size() == 1 ? list.names.front() : "composite";
 }
 
 /// Tiles smaller than this are sent as they are: gzip would save less than a packet.
