@@ -75,6 +75,9 @@ struct ConnectionLoop::Connection {
     };
     int fd = -1;
     State state = State::head;
+    /// True while a worker owns the connection; the loop reads no other field then. Set by the
+    /// loop on dispatch, cleared (release) by whoever hands the connection back.
+    std::atomic<bool> with_worker{false};
     std::string in;            ///< received, not yet part of a request
     std::size_t scanned = 0;   ///< how far `in` was searched for the end of a head
     bool started = false;      ///< a byte of the current request has arrived
@@ -260,7 +263,8 @@ bool ConnectionLoop::evict_idle() {
     const auto idle_before = Clock::now() - k_min_idle_to_evict;
     ConnectionPtr oldest;
     for (const auto& [fd, c] : m_connections) {
-        if (c->state == Connection::State::head && !c->started && c->in.empty() && c->idle_since <= idle_before &&
+        if (!c->with_worker.load(std::memory_order_acquire) && c->state == Connection::State::head && !c->started &&
+            c->in.empty() && c->idle_since <= idle_before &&
             (!oldest || c->idle_since < oldest->idle_since)) {
             oldest = c;
         }
@@ -272,6 +276,8 @@ bool ConnectionLoop::evict_idle() {
 
 void ConnectionLoop::on_event(const ConnectionPtr& c, std::uint32_t events) {
     using State = Connection::State;
+    // A worker that armed the socket itself cleared this first (release): what it wrote is seen.
+    if (c->with_worker.load(std::memory_order_acquire)) return;
     if (c->state == State::writing) {
         if (events & (EPOLLERR | EPOLLHUP)) return close_now(c);
         if (!send_some(c->fd, c->out, c->sent)) return close_now(c);
@@ -372,10 +378,12 @@ void ConnectionLoop::advance(const ConnectionPtr& c) {
 
 void ConnectionLoop::dispatch(const ConnectionPtr& c) {
     c->state = Connection::State::processing;
+    c->with_worker.store(true, std::memory_order_relaxed);
     c->close_after = !c->keep_alive || c->peer_closed || m_stopping ||
                      c->served + 1 >= m_settings.max_requests_per_connection;
     const bool urgent = c->target == "/health";
     if (!m_pool->try_submit([this, c] { work(c); }, urgent)) {
+        c->with_worker.store(false, std::memory_order_relaxed);
         c->state = Connection::State::body;
         refuse(c, Refusal{503, "the server is busy; try again", {{"Retry-After", "1"}}}, c->method, c->target);
     }
@@ -403,6 +411,23 @@ void ConnectionLoop::work(const ConnectionPtr& c) {
     c->close_after = c->close_after || ex.close;
     // Most answers fit in the socket's buffer: send now, without a trip through the loop.
     c->broken = !send_some(c->fd, c->out, c->sent);
+    // The common case — all sent, the connection stays open, nothing more has arrived — is
+    // finished here, and the socket armed for the next request directly: handing it back
+    // through the loop would cost two more thread wake-ups per request.
+    if (!c->broken && c->sent == c->out.size() && !c->close_after && c->in.empty() && c->reserved == 0 && !m_stopping) {
+        ++c->served;
+        std::string().swap(c->request);
+        std::string().swap(c->out);
+        c->sent = 0;
+        c->state = Connection::State::head;
+        c->started = false;
+        c->scanned = 0;
+        c->idle_since = Clock::now();
+        c->deadline = c->idle_since + m_settings.idle_timeout;
+        c->with_worker.store(false, std::memory_order_release);
+        arm(*c, EPOLLIN);
+        return;
+    }
     {
         std::lock_guard lock(m_done_mutex);
         m_done.push_back(c);
@@ -418,6 +443,7 @@ void ConnectionLoop::completed() {
         done.swap(m_done);
     }
     for (const auto& c : done) {
+        c->with_worker.store(false, std::memory_order_relaxed);  // the mutex above ordered it
         m_buffered_body -= c->reserved;
         c->reserved = 0;
         ++c->served;
@@ -495,7 +521,7 @@ void ConnectionLoop::sweep() {
     }
     std::vector<ConnectionPtr> expired;
     for (const auto& [fd, c] : m_connections) {
-        if (c->state != Connection::State::processing && now >= c->deadline) expired.push_back(c);
+        if (!c->with_worker.load(std::memory_order_acquire) && now >= c->deadline) expired.push_back(c);
     }
     for (const auto& c : expired) {
         using State = Connection::State;
