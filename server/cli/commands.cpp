@@ -273,9 +273,10 @@ const std::vector<Command>& commands() {
           "/health, /metrics and /openapi.json.",
           {},
           {k_db,
-           {"config", "FILE", "JSON configuration file (keys: db, host, port, threads, max_queued_requests, "
-                              "max_body_bytes, read_timeout_s, write_timeout_s, keep_alive_max_count, "
-                              "keep_alive_timeout_s, items_default_limit, items_max_limit, access_log)"},
+           {"config", "FILE", "JSON configuration file (keys: db, host, port, threads, max_connections, "
+                              "allowed_hosts, max_body_bytes, read_timeout_s, write_timeout_s, "
+                              "keep_alive_max_count, keep_alive_timeout_s, cache_bytes, style, "
+                              "items_default_limit, items_max_limit, access_log)"},
            {"host", "ADDRESS", "address to listen on (default 127.0.0.1)"},
            {"port", "PORT", "port to listen on (default 8080; 0 picks a free one)"},
            {"threads", "N", "worker threads (default: 4 per core, at least 8)"}},

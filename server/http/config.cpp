@@ -105,7 +105,6 @@ const std::vector<Key>& keys() {
         text_key("style", &ServerConfig::style),
         integer_key("port", &ServerConfig::port, 0, 65535),
         integer_key("threads", &ServerConfig::threads, 0, 256),
-        integer_key("max_queued_requests", &ServerConfig::max_queued_requests, 1, 100000),
         integer_key("max_connections", &ServerConfig::max_connections, 16, 1000000),
         host_list_key("allowed_hosts", &ServerConfig::allowed_hosts),
         integer_key("max_body_bytes", &ServerConfig::max_body_bytes, 1024, 1LL << 31),

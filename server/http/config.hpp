@@ -15,7 +15,6 @@ struct ServerConfig {
     std::string host = "127.0.0.1";
     int port = 8080;                     ///< 0: any free port
     int threads = 0;                     ///< worker threads; 0: 4 per core, at least 8
-    std::size_t max_queued_requests = 512;  ///< connections waiting for a worker; the accept loop waits beyond
     std::size_t max_connections = 1024;     ///< open connections; idle ones give way to new ones, then 503
     /// Host names clients may address the server by, besides IP literals, "localhost" and this
     /// machine's own name (a request naming another gets 421); "*" accepts any name.

@@ -16,8 +16,6 @@
 
 namespace gridmap::http {
 
-class WorkerPool;
-
 /// Limits of the connection loop. Every one is a bound on what a client can hold.
 struct LoopSettings {
     HeadLimits head_limits;
@@ -32,9 +30,8 @@ struct LoopSettings {
     int max_requests_per_connection = 100;
     /// Open connections; at the limit idle ones are closed first, then new ones get a 503.
     std::size_t max_connections = 1024;
+    /// Threads that read, answer and write; each answers one request at a time.
     std::size_t threads = 8;
-    /// Whole requests waiting for a worker; beyond it a 503 with Retry-After.
-    std::size_t max_queued = 512;
     /// Request bodies held in memory at once (each up to policy.max_body_bytes); beyond it a 503.
     std::size_t max_buffered_body_bytes = 64u << 20;
 };
@@ -53,7 +50,7 @@ struct Exchange {
 
 /// What the loop asks of the application.
 struct LoopCallbacks {
-    /// Answers one request; runs on a worker thread. Must not throw.
+    /// Answers one request; runs on any of the loop's threads, several at once. Must not throw.
     std::function<void(Exchange&)> process;
     /// A request refused by the loop itself (guard, limits, timeouts), for the log and metrics.
     std::function<void(const Refusal&, std::string_view method, std::string_view target, std::string_view request_id,
@@ -62,13 +59,15 @@ struct LoopCallbacks {
     std::function<std::string()> next_request_id;
 };
 
-/// The server's front end: one thread owns every socket and reads each request whole — head,
-/// then body — under a deadline, without holding a worker; only a complete, admitted request
-/// goes to a worker, which writes its answer into memory. The loop sends answers to slow readers
-/// itself and keeps idle keep-alive connections without a thread. So slow, idle or many clients
-/// cost a few kilobytes each, never a worker, and the answer to a well-behaved client is never
-/// queued behind them. (cpp-httplib's own loop gives each connection a worker thread for its
-/// lifetime, and its read timeout is per read.)
+/// The server's front end. A few threads share one epoll set; each socket is armed for one
+/// event at a time (EPOLLONESHOT), so one thread at a time owns a connection. A thread reads
+/// what has arrived without blocking — a request head, then its body, under a deadline for the
+/// whole request — and only once a request is whole and admitted does it run it, write the
+/// answer and send what the socket takes; the rest is sent as the client reads. So a slow,
+/// idle or stalled client holds a few kilobytes and no thread, and the answer to a
+/// well-behaved one is never queued behind it. A sweeper thread ends what has run past its
+/// deadline. (cpp-httplib's own loop gives each connection a thread for its life, and its read
+/// timeout is per read.)
 class ConnectionLoop {
 public:
     ConnectionLoop(LoopSettings settings, LoopCallbacks callbacks);
@@ -80,7 +79,7 @@ public:
     /// process listens on is an error (no SO_REUSEPORT: two servers never share a port).
     /// Throws std::runtime_error with a message for the administrator.
     int listen(const std::string& host, int port);
-    /// Serves until stop(); blocks. Answers in progress are finished first.
+    /// Serves until stop(); blocks. Requests being answered are finished first.
     void run();
     /// Thread-safe and idempotent; run() returns soon after.
     void stop();
@@ -91,34 +90,31 @@ private:
     struct Connection;
     using ConnectionPtr = std::shared_ptr<Connection>;
 
-    void accept_all();
-    void on_event(const ConnectionPtr& c, std::uint32_t events);
-    void advance(const ConnectionPtr& c);
-    void dispatch(const ConnectionPtr& c);
-    void work(const ConnectionPtr& c);
-    void completed();
-    void finish_answer(const ConnectionPtr& c);
-    void refuse(const ConnectionPtr& c, const Refusal& r, std::string_view method, std::string_view target);
-    void begin_close(const ConnectionPtr& c);
-    void close_now(const ConnectionPtr& c);
-    void arm(const Connection& c, std::uint32_t events);
+    void serve();
     void sweep();
+    void accept_all();
+    ConnectionPtr find(int fd);
+    void drive(const ConnectionPtr& c, std::uint32_t events, bool timed_out);
+    void step(Connection& c, std::uint32_t events, bool timed_out);
+    void advance(Connection& c);
+    void answer(Connection& c);
+    void finish_answer(Connection& c);
+    void refuse(Connection& c, const Refusal& r, std::string_view method, std::string_view target);
+    void begin_close(Connection& c);
+    void close_now(Connection& c);
     bool evict_idle();
+    bool reserve_body(std::size_t bytes);
 
     LoopSettings m_settings;
     LoopCallbacks m_callbacks;
     int m_listen_fd = -1;
     int m_epoll_fd = -1;
-    int m_wake_fd = -1;  // eventfd: completions and stop()
+    int m_stop_fd = -1;  // eventfd, level-triggered: once written every thread sees it
     std::atomic<bool> m_stopping{false};
     std::atomic<std::size_t> m_open{0};
-    std::unordered_map<int, ConnectionPtr> m_connections;  // loop thread only
-    std::size_t m_buffered_body = 0;                          // loop thread only
-    bool m_listen_paused = false;
-    std::chrono::steady_clock::time_point m_listen_resume;
-    std::mutex m_done_mutex;
-    std::vector<ConnectionPtr> m_done;  // answered by a worker, back to the loop
-    std::unique_ptr<WorkerPool> m_pool;
+    std::atomic<std::size_t> m_buffered_body{0};
+    std::mutex m_table_mutex;
+    std::unordered_map<int, ConnectionPtr> m_connections;
 };
 
 }  // namespace gridmap::http

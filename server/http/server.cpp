@@ -81,7 +81,6 @@ LoopSettings loop_settings(const ServerConfig& c) {
     s.max_requests_per_connection = c.keep_alive_max_count;
     s.max_connections = c.max_connections;
     s.threads = static_cast<std::size_t>(c.worker_threads());
-    s.max_queued = c.max_queued_requests;
     return s;
 }
 
