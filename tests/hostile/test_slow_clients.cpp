@@ -95,13 +95,13 @@ TEST(SlowClients, TwoHundredSlowAndIdleConnectionsDoNotDelayHealth) {
 }
 
 TEST(SlowClients, ClientsThatDoNotReadHoldNoWorker) {
-    gridmap::test::ServerProcess server(gridmap::test::ServerProcess::Settings{{"threads", "2"}, {"write_timeout_s", "2"}});
+    gridmap::test::ServerProcess server(gridmap::test::ServerProcess::Settings{{"threads", "2"}, {"write_timeout_s", "10"}});
     const std::string page = "GET /collections/buildings/items?limit=10000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     const std::size_t page_bytes = raw_exchange(server.port(), get_request("/collections/buildings/items?limit=10000")).body.size();
     ASSERT_GT(page_bytes, 500000u);
     // Sixteen clients with small windows each ask for ten whole layers (more than the
     // kernel's socket buffers hold) and never read: with two workers, both would be stuck in
-    // send() if the workers wrote to sockets themselves.
+    // send() until write_timeout_s if the workers wrote to sockets themselves.
     std::vector<int> stalled;
     for (int i = 0; i < 16; ++i) {
         const int fd = connect_loopback(server.port(), 8192);
@@ -110,11 +110,22 @@ TEST(SlowClients, ClientsThatDoNotReadHoldNoWorker) {
         send(fd, requests.data(), requests.size(), MSG_NOSIGNAL);
         stalled.push_back(fd);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // The threads first build the pages the kernel's buffers will take (a second or two of
+    // work, more on a loaded machine or under the sanitizers); a page that cannot be sent
+    // waits in the connection, not in a thread. So /health soon answers promptly again, long
+    // before the 10 s write timeout would free a thread that was stuck in send().
+    const auto settling = Clock::now();
+    while (seconds_since(settling) < 8.0) {
+        const auto t = Clock::now();
+        const auto answer = raw_exchange(server.port(), get_request("/health"), 15);
+        ASSERT_EQ(answer.status, 200);
+        if (seconds_since(t) < 0.05) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_LT(seconds_since(settling), 10.0) << "/health never became prompt while 16 clients did not read";
     EXPECT_LT(slowest_health(server.port(), 10), 1.0);
     EXPECT_GE(open_connections(server.port()), 17);
-    // Cut off once they have taken nothing for write_timeout_s (2 s; the workers meanwhile make
-    // the pages the kernel's buffers still take, which is slow under the sanitizers).
+    // Cut off once they have taken nothing for write_timeout_s.
     const auto start = Clock::now();
     int open = -1;
     while ((open = open_connections(server.port())) > 1 && seconds_since(start) < 60) {
