@@ -12,3 +12,5 @@ pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(Threads REQUIRED)
+# SHA-256 of access tokens and constant-time comparison (libcrypto only; TLS is nginx's job).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)

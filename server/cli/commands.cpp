@@ -190,6 +190,7 @@ int run_serve(const Args& args) {
     for (const char* key : {"db", "host", "port", "threads"}) {
         if (auto v = args.value(key)) flags[key] = *v;
     }
+    if (args.flag("open")) flags["open"] = "true";
     gridmap::http::ServerConfig config;
     try {
         config = gridmap::http::load_config(args.value("config"), gridmap::http::process_environment(), flags);
@@ -213,6 +214,11 @@ int run_serve(const Args& args) {
     }
     std::printf("Gridmap serves %s on http://%s:%d/ (%d worker threads; Ctrl-C stops)\n",
                 config.db.c_str(), config.host.c_str(), port, config.worker_threads());
+    if (config.open) {
+        std::printf("OPEN: no tokens are asked for; every request from this machine is served as an admin's.\n"
+                    "      For a local demo only. Create tokens (gridmap token create) and start without --open\n"
+                    "      before anyone else uses this server.\n");
+    }
     std::fflush(stdout);
     std::thread waiter([&] {
         int sig = 0;
@@ -234,7 +240,8 @@ std::string default_db() {
 }
 
 const std::vector<Command>& commands() {
-    static const std::vector<Command> all = {
+    static const std::vector<Command> all = [] {
+        std::vector<Command> list = {
         {{"import",
           "Imports a shapefile (.shp, or a .zip/.tar.gz holding one), GeoPackage or GeoJSON into a "
           "layer, in one transaction: on any error the database stays exactly as it was.",
@@ -276,12 +283,14 @@ const std::vector<Command>& commands() {
            {"config", "FILE", "JSON configuration file (keys: db, host, port, threads, max_connections, "
                               "allowed_hosts, max_body_bytes, read_timeout_s, write_timeout_s, "
                               "keep_alive_max_count, keep_alive_timeout_s, cache_bytes, style, "
-                              "items_default_limit, items_max_limit, access_log)"},
+                              "items_default_limit, items_max_limit, access_log, open)"},
            {"host", "ADDRESS", "address to listen on (default 127.0.0.1)"},
            {"port", "PORT", "port to listen on (default 8080; 0 picks a free one)"},
-           {"threads", "N", "worker threads (default: 4 per core, at least 8)"}},
+           {"threads", "N", "worker threads (default: 4 per core, at least 8)"},
+           {"open", "", "serve every request as an admin's, without tokens (loopback addresses only; for a local demo)"}},
           "Settings come from the defaults, then --config, then GRIDMAP_* environment variables\n"
-          "(GRIDMAP_PORT=9000 …), then these flags. One access-log line per request goes to stderr.\n"},
+          "(GRIDMAP_PORT=9000 …), then these flags. One access-log line per request goes to stderr.\n"
+          "Without --open the database must hold an admin token (gridmap token create --role admin).\n"},
          &run_serve},
         {analyze_spec(), &run_analyze},
         {{"check",
@@ -291,7 +300,10 @@ const std::vector<Command>& commands() {
           {k_db},
           ""},
          &run_check},
-    };
+        };
+        for (auto& c : access_commands()) list.push_back(std::move(c));
+        return list;
+    }();
     return all;
 }
 

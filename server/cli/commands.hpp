@@ -19,6 +19,9 @@ const std::vector<Command>& commands();
 CommandSpec analyze_spec();
 int run_analyze(const Args& args);
 
+/// gridmap token create|list|revoke and gridmap audit (cli/access.cpp).
+std::vector<Command> access_commands();
+
 /// The database used when --db is not given: $GRIDMAP_DB, else gridmap.sqlite.
 std::string default_db();
 

@@ -17,7 +17,7 @@ void print_overview() {
         "commands:\n");
     for (const auto& c : gridmap::cli::commands()) {
         std::string name = "  " + c.spec.name;
-        name.resize(12, ' ');
+        name.resize(16, ' ');
         std::printf("%s%s\n", name.c_str(), c.spec.summary.c_str());
     }
     std::printf("\nRun gridmap COMMAND --help for a command's options.\n");
@@ -32,16 +32,28 @@ int main(int argc, char** argv) {
         print_overview();
         return all.empty() ? 2 : 0;
     }
+    // Commands are one word (import) or two (token create).
     const gridmap::cli::Command* command = nullptr;
+    std::size_t words = 1;
     for (const auto& c : gridmap::cli::commands()) {
         if (c.spec.name == all[0]) command = &c;
+    }
+    for (const auto& c : gridmap::cli::commands()) {
+        if (all.size() > 1 && c.spec.name == all[0] + " " + all[1]) {
+            command = &c;
+            words = 2;
+        }
+    }
+    if (!command && all[0] == "token") {
+        std::fprintf(stderr, "gridmap token: say create, list or revoke (run gridmap --help)\n");
+        return 2;
     }
     if (!command) {
         std::fprintf(stderr, "gridmap: unknown command \"%s\" (run gridmap --help)\n", all[0].c_str());
         return 2;
     }
     try {
-        const gridmap::cli::Args args(command->spec, {all.begin() + 1, all.end()});
+        const gridmap::cli::Args args(command->spec, {all.begin() + static_cast<std::ptrdiff_t>(words), all.end()});
         if (args.help()) {
             std::printf("%s", gridmap::cli::usage(command->spec).c_str());
             return 0;

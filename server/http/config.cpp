@@ -116,6 +116,8 @@ const std::vector<Key>& keys() {
         integer_key("items_default_limit", &ServerConfig::items_default_limit, 1, 100000),
         integer_key("items_max_limit", &ServerConfig::items_max_limit, 1, 1000000),
         bool_key("access_log", &ServerConfig::access_log),
+        bool_key("open", &ServerConfig::open),
+        bool_key("secure_cookies", &ServerConfig::secure_cookies),
     };
     return all;
 }

@@ -29,6 +29,13 @@ struct ServerConfig {
     int items_default_limit = 100;
     int items_max_limit = 10000;
     bool access_log = true;
+    /// Every request is served as an admin's, without tokens: for a local demo only, so
+    /// allowed only when `host` is a loopback address. Without it the server needs an admin
+    /// token in the database to start (gridmap token create --role admin).
+    bool open = false;
+    /// Session cookies are marked Secure (sent over HTTPS only): set it when clients reach the
+    /// server through a TLS proxy.
+    bool secure_cookies = false;
 
     int worker_threads() const;
 };

@@ -89,7 +89,7 @@ void start(Server& server, RequestContext& ctx) {
     const auto kind = geo::analysis::analysis_kind_from(ctx.req.matches[1].str());
     const auto request = geo::analysis::parse_analysis_request(kind, body_parameters(ctx.req.body));
     // A missing layer is found now rather than in the job: the answer is immediate and a 404.
-    if (kind != geo::analysis::AnalysisKind::norms && !server.store().layer(request.stations.layer)) {
+    if (kind != geo::analysis::AnalysisKind::norms && !ctx.store().layer(request.stations.layer)) {
         throw geo::Error(geo::Errc::not_found, "no layer named \"" + request.stations.layer + "\"");
     }
     const auto job = server.jobs().submit(request);
@@ -129,7 +129,7 @@ void result(Server& server, RequestContext& ctx) {
         }
         const int width = ctx.req.has_param("width") ? static_cast<int>(parse_int("width", ctx.req.get_param_value("width"), 200, 4000)) : 1600;
         const int height = ctx.req.has_param("height") ? static_cast<int>(parse_int("height", ctx.req.get_param_value("height"), 200, 4000)) : 1200;
-        ctx.res.set_content(geo::analysis::result_png(server.store(), *server.style(), *r, width, height), "image/png");
+        ctx.res.set_content(geo::analysis::result_png(ctx.store(), *server.style(), *r, width, height), "image/png");
     }
 }
 
@@ -154,10 +154,10 @@ void cancel(Server& server, RequestContext& ctx) {
 }  // namespace
 
 void register_analysis_routes(Server& server) {
-    server.post("/analysis/{kind}", R"(/analysis/([a-z_]+))", [&server](RequestContext& ctx) { start(server, ctx); });
-    server.get("/jobs/{id}", R"(/jobs/([0-9a-f-]+))", [&server](RequestContext& ctx) { status(server, ctx); });
-    server.del("/jobs/{id}", R"(/jobs/([0-9a-f-]+))", [&server](RequestContext& ctx) { cancel(server, ctx); });
-    server.get("/jobs/{id}/result", R"(/jobs/([0-9a-f-]+)/result\.(json|csv|geojson|png))",
+    server.post("/analysis/{kind}", R"(/analysis/([a-z_]+))", Role::planner, [&server](RequestContext& ctx) { start(server, ctx); });
+    server.get("/jobs/{id}", R"(/jobs/([0-9a-f-]+))", Role::planner, [&server](RequestContext& ctx) { status(server, ctx); });
+    server.del("/jobs/{id}", R"(/jobs/([0-9a-f-]+))", Role::planner, [&server](RequestContext& ctx) { cancel(server, ctx); });
+    server.get("/jobs/{id}/result", R"(/jobs/([0-9a-f-]+)/result\.(json|csv|geojson|png))", Role::planner,
                [&server](RequestContext& ctx) { result(server, ctx); });
 }
 

@@ -46,8 +46,8 @@ std::string url_encode(const std::string& s) {
     return out;
 }
 
-geo::LayerInfo require_layer(Server& server, const std::string& id) {
-    auto info = server.store().layer(id);
+geo::LayerInfo require_layer(RequestContext& ctx, const std::string& id) {
+    auto info = ctx.store().layer(id);
     if (!info) throw geo::Error(geo::Errc::not_found, "no collection named \"" + geo::text::printable(id) + "\"");
     return *info;
 }
@@ -103,16 +103,16 @@ void conformance(Server&, RequestContext& ctx) {
     ctx.res.set_content(json_text(body), k_json);
 }
 
-void collections(Server& server, RequestContext& ctx) {
+void collections(RequestContext& ctx) {
     ordered_json list = ordered_json::array();
-    for (const auto& info : server.store().layers()) list.push_back(collection_json(info, ctx.base_url));
+    for (const auto& info : ctx.store().layers()) list.push_back(collection_json(info, ctx.base_url));
     ordered_json body = {{"links", {link(ctx.base_url + "/collections", "self", k_json)}},
                          {"collections", list}};
     ctx.res.set_content(json_text(body), k_json);
 }
 
-void collection(Server& server, RequestContext& ctx) {
-    const auto info = require_layer(server, ctx.req.matches[1]);
+void collection(RequestContext& ctx) {
+    const auto info = require_layer(ctx, ctx.req.matches[1]);
     ctx.res.set_content(json_text(collection_json(info, ctx.base_url)), k_json);
 }
 
@@ -124,7 +124,7 @@ geo::io::OutputCrs output_crs(RequestContext& ctx) {
 }
 
 void items(Server& server, RequestContext& ctx) {
-    const auto info = require_layer(server, ctx.req.matches[1]);
+    const auto info = require_layer(ctx, ctx.req.matches[1]);
     const auto& config = server.config();
     geo::store::FeatureQuery query;
     query.limit = ctx.req.has_param("limit")
@@ -179,14 +179,14 @@ void items(Server& server, RequestContext& ctx) {
 
     std::string features;
     std::int64_t returned = 0;
-    server.store().read_features(info.name, query, [&](const geo::Feature& f) {
+    ctx.store().read_features(info.name, query, [&](const geo::Feature& f) {
         if (returned++ > 0) features += ',';
         geo::io::append_feature_geojson(features, info, f, crs, properties);
         return true;
     });
     // A page that is not full ends the matches, which spares a second pass to count them.
     const bool last_page = returned < query.limit && (returned > 0 || query.offset == 0);
-    const std::int64_t matched = last_page ? query.offset + returned : server.store().count_features(info.name, query);
+    const std::int64_t matched = last_page ? query.offset + returned : ctx.store().count_features(info.name, query);
 
     // Links keep every parameter but offset.
     std::string kept;
@@ -219,13 +219,13 @@ void items(Server& server, RequestContext& ctx) {
     ctx.res.set_content(std::move(body), k_geojson);
 }
 
-void item(Server& server, RequestContext& ctx) {
-    const auto info = require_layer(server, ctx.req.matches[1]);
+void item(RequestContext& ctx) {
+    const auto info = require_layer(ctx, ctx.req.matches[1]);
     geo::store::FeatureQuery query;
     query.fid = parse_int("featureId", ctx.req.matches[2], 0, INT64_MAX);
     const auto crs = output_crs(ctx);
     std::optional<ordered_json> found;
-    server.store().read_features(info.name, query, [&](const geo::Feature& f) {
+    ctx.store().read_features(info.name, query, [&](const geo::Feature& f) {
         found = geo::io::feature_json(info, f, crs);
         return false;
     });
@@ -241,15 +241,26 @@ void item(Server& server, RequestContext& ctx) {
 }  // namespace
 
 void register_feature_routes(Server& server) {
-    server.get("/", R"(/)", [&server](RequestContext& ctx) { landing(server, ctx); });
-    server.get("/conformance", R"(/conformance)", [&server](RequestContext& ctx) { conformance(server, ctx); });
-    server.get("/collections", R"(/collections)", [&server](RequestContext& ctx) { collections(server, ctx); });
-    server.get("/collections/{id}", R"(/collections/([^/]+))",
-               [&server](RequestContext& ctx) { collection(server, ctx); });
-    server.get("/collections/{id}/items", R"(/collections/([^/]+)/items)",
+    server.get("/", R"(/)", Role::worker, [&server](RequestContext& ctx) { landing(server, ctx); });
+    server.get("/conformance", R"(/conformance)", Role::worker, [&server](RequestContext& ctx) { conformance(server, ctx); });
+    server.get("/collections", R"(/collections)", Role::worker, [](RequestContext& ctx) { collections(ctx); });
+    server.get("/collections/{id}", R"(/collections/([^/]+))", Role::worker,
+               [](RequestContext& ctx) { collection(ctx); });
+    server.get("/collections/{id}/items", R"(/collections/([^/]+)/items)", Role::worker,
                [&server](RequestContext& ctx) { items(server, ctx); });
-    server.get("/collections/{id}/items/{featureId}", R"(/collections/([^/]+)/items/([^/]+))",
-               [&server](RequestContext& ctx) { item(server, ctx); });
+    server.del("/collections/{id}", R"(/collections/([^/]+))", Role::admin, [&server](RequestContext& ctx) {
+        const std::string id = ctx.req.matches[1];
+        try {
+            ctx.store().drop_layer(id);
+        } catch (const geo::Error& e) {
+            server.audit(ctx.caller, "drop_layer", geo::text::printable(id), "failed", e.what());
+            throw;
+        }
+        server.audit(ctx.caller, "drop_layer", id, "ok", "");
+        ctx.res.status = 204;
+    });
+    server.get("/collections/{id}/items/{featureId}", R"(/collections/([^/]+)/items/([^/]+))", Role::worker,
+               [](RequestContext& ctx) { item(ctx); });
 }
 
 }  // namespace gridmap::http

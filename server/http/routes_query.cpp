@@ -22,10 +22,23 @@ double required_number(RequestContext& ctx, const std::string& name) {
 
 ordered_json optional_int(const std::optional<std::int64_t>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 
+// Leaves out of `object` the properties of `layer` the caller may not see (detail false):
+// absent, not null, as in items and tiles.
+ordered_json without_withheld(ordered_json object, std::string_view layer, bool detail) {
+    if (detail) return object;
+    const auto policy = geo::access::policy(layer);
+    ordered_json kept = ordered_json::object();
+    for (auto& [key, value] : object.items()) {
+        if (key == "fid" || policy.is_public(key)) kept[key] = value;
+    }
+    return kept;
+}
+
 ordered_json cell_json(const geo::query::HereCell& c) {
-    return {{"fid", c.fid},       {"code", c.code},       {"name", c.name},
-            {"community", c.community}, {"street", c.street}, {"worker", c.worker},
-            {"households", optional_int(c.households)}, {"population", optional_int(c.population)}};
+    return without_withheld({{"fid", c.fid},       {"code", c.code},       {"name", c.name},
+                             {"community", c.community}, {"street", c.street}, {"worker", c.worker},
+                             {"households", optional_int(c.households)}, {"population", optional_int(c.population)}},
+                            "grid_cells", c.detail);
 }
 
 // The phone's question at every GPS fix: which grid cell am I in? Answered from memory.
@@ -35,7 +48,7 @@ void cell(Server& server, RequestContext& ctx) {
     if (lon < -180 || lon > 180 || lat < -90 || lat > 90) {
         throw geo::Error(geo::Errc::invalid_argument, "lon must be within ±180 and lat within ±90");
     }
-    const auto found = server.cell_index()->at(lon, lat);
+    const auto found = server.cell_index()->at(lon, lat, ctx.caller.scope);
     ordered_json body = {{"lon", lon}, {"lat", lat}, {"grid_cell", found ? cell_json(*found) : ordered_json(nullptr)}};
     ctx.res.set_content(json_text(body), "application/json");
 }
@@ -47,7 +60,7 @@ void at(Server& server, RequestContext& ctx) {
                               ? static_cast<std::size_t>(parse_int("stations_per_type", ctx.req.get_param_value("stations_per_type"), 0, 10))
                               : std::size_t{1};
     const auto walking = per_type > 0 ? server.walking_network() : nullptr;
-    const geo::query::Here here = geo::query::what_is_here(server.store(), lon, lat, per_type, walking.get());
+    const geo::query::Here here = geo::query::what_is_here(ctx.store(), lon, lat, per_type, walking.get());
     ordered_json cell = nullptr;
     if (here.cell) {
         const auto& c = *here.cell;
@@ -55,9 +68,10 @@ void at(Server& server, RequestContext& ctx) {
     }
     ordered_json buildings = ordered_json::array();
     for (const auto& b : here.buildings) {
-        buildings.push_back({{"fid", b.fid}, {"name", b.name}, {"address", b.address}, {"floors", optional_int(b.floors)},
-                             {"households", optional_int(b.households)}, {"population", optional_int(b.population)},
-                             {"use", b.use}, {"grid_code", b.grid_code}});
+        buildings.push_back(without_withheld({{"fid", b.fid}, {"name", b.name}, {"address", b.address}, {"floors", optional_int(b.floors)},
+                                              {"households", optional_int(b.households)}, {"population", optional_int(b.population)},
+                                              {"use", b.use}, {"grid_code", b.grid_code}},
+                                             "buildings", b.detail));
     }
     ordered_json stations = ordered_json::array();
     for (const auto& group : here.stations) {
@@ -79,12 +93,12 @@ void at(Server& server, RequestContext& ctx) {
     ctx.res.set_content(json_text(body), "application/json");
 }
 
-void search(Server& server, RequestContext& ctx) {
+void search(RequestContext& ctx) {
     if (!ctx.req.has_param("q")) throw geo::Error(geo::Errc::invalid_argument, "missing parameter q");
     const auto limit = ctx.req.has_param("limit")
                            ? static_cast<std::size_t>(parse_int("limit", ctx.req.get_param_value("limit"), 1, 100))
                            : std::size_t{20};
-    const auto hits = geo::query::search(server.store(), ctx.req.get_param_value("q"), limit);
+    const auto hits = geo::query::search(ctx.store(), ctx.req.get_param_value("q"), limit);
     ordered_json list = ordered_json::array();
     for (const auto& h : hits) {
         list.push_back({{"layer", h.layer}, {"fid", h.fid}, {"field", h.field}, {"text", h.text}, {"name", h.name},
@@ -98,9 +112,9 @@ void search(Server& server, RequestContext& ctx) {
 }  // namespace
 
 void register_query_routes(Server& server) {
-    server.get("/query/at", R"(/query/at)", [&server](RequestContext& ctx) { at(server, ctx); });
-    server.get("/query/cell", R"(/query/cell)", [&server](RequestContext& ctx) { cell(server, ctx); });
-    server.get("/query/search", R"(/query/search)", [&server](RequestContext& ctx) { search(server, ctx); });
+    server.get("/query/at", R"(/query/at)", Role::worker, [&server](RequestContext& ctx) { at(server, ctx); });
+    server.get("/query/cell", R"(/query/cell)", Role::worker, [&server](RequestContext& ctx) { cell(server, ctx); });
+    server.get("/query/search", R"(/query/search)", Role::worker, [](RequestContext& ctx) { search(ctx); });
 }
 
 }  // namespace gridmap::http

@@ -72,6 +72,54 @@ ordered_json jobs_operations() {
     return ops;
 }
 
+// POST, GET and DELETE /session: a browser's login with a token.
+ordered_json session_operations() {
+    ordered_json ops = operation("who the caller is: role, name, grids (workers), expires_at, and whether the server is --open",
+                                 ordered_json::array(), {{"200", json_response("the caller")}});
+    ordered_json login = operation("log in: the body {\"token\": \"gm_…\"} becomes an HttpOnly, SameSite=Strict session cookie "
+                                   "(gridmap_session); the answer is the caller",
+                                   ordered_json::array(),
+                                   {{"200", json_response("the caller; Set-Cookie holds the session")},
+                                    {"400", problem_response("the body is not {\"token\": \"…\"}")},
+                                    {"401", problem_response("the token is unknown, expired or revoked")}})["get"];
+    login["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
+    ops["post"] = login;
+    ops["delete"] = operation("log out: the session cookie is cleared", ordered_json::array(),
+                              {{"204", {{"description", "logged out"}}}})["get"];
+    return ops;
+}
+
+// The route name (as registered, for roles) of an OpenAPI path.
+std::string route_name_of(std::string path) {
+    const std::pair<std::string, std::string> renames[] = {{"{collectionId}", "{id}"}, {"result.{format}", "result"}};
+    for (const auto& [from, to] : renames) {
+        if (const auto at = path.find(from); at != std::string::npos) path.replace(at, from.size(), to);
+    }
+    return path;
+}
+
+// Every operation says which role it needs (x-minimum-role, from the roles the server enforces)
+// and, unless anonymous callers may use it, that it answers 401 and 403.
+ordered_json with_roles(ordered_json paths, const std::map<std::string, Role>& roles) {
+    for (auto& [path, item] : paths.items()) {
+        for (auto& [method, op] : item.items()) {
+            std::string upper = method;
+            for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
+            const auto it = roles.find(upper + " " + route_name_of(path));
+            if (it == roles.end()) continue;
+            op["x-minimum-role"] = geo::access::to_string(it->second);
+            if (it->second == Role::anonymous) {
+                op["security"] = ordered_json::array();
+                continue;
+            }
+            op["responses"]["401"] = problem_response("no token, or one that is unknown, expired or revoked (WWW-Authenticate: Bearer)");
+            op["responses"]["403"] = problem_response(std::string("a role below ") + geo::access::to_string(it->second) +
+                                                      (op["responses"].contains("403") ? "; or " + op["responses"]["403"]["description"].get<std::string>() : ""));
+        }
+    }
+    return paths;
+}
+
 // What the connection loop answers before any route (see the README's "Limits").
 ordered_json common_responses() {
     return {{"400", problem_response("malformed request: request line, header fields, %-escapes, UTF-8, Host")},
@@ -104,7 +152,7 @@ ordered_json with_common_responses(ordered_json paths) {
     return paths;
 }
 
-ordered_json openapi_document(const ServerConfig& config) {
+ordered_json openapi_document(const ServerConfig& config, const std::map<std::string, Role>& roles) {
     const auto collection_id = param("collectionId", "path", "layer name, e.g. buildings", {{"type", "string"}}, true);
     const auto crs = param("crs", "query", "output CRS URI (default CRS84 lon/lat)",
                            {{"type", "string"}, {"enum", supported_crs_uris()}});
@@ -115,8 +163,13 @@ ordered_json openapi_document(const ServerConfig& config) {
         {"/", operation("landing page", ordered_json::array(), {{"200", json_response("links to the API")}})},
         {"/conformance", operation("conformance classes", ordered_json::array(), {{"200", json_response("conformsTo")}})},
         {"/collections", operation("the layers as collections", ordered_json::array(), {{"200", json_response("collections")}})},
-        {"/collections/{collectionId}",
-         operation("one collection", {collection_id}, {{"200", json_response("the collection")}, {"404", problem_response("no such collection")}})},
+        {"/collections/{collectionId}", [&] {
+             ordered_json ops = operation("one collection", {collection_id},
+                                          {{"200", json_response("the collection")}, {"404", problem_response("no such collection")}});
+             ops["delete"] = operation("delete the layer (admin; written to the audit log)", {collection_id},
+                                       {{"204", {{"description", "deleted"}}}, {"404", problem_response("no such collection")}})["get"];
+             return ops;
+         }()},
         {"/collections/{collectionId}/items",
          operation("features of a collection",
                    {collection_id,
@@ -183,6 +236,7 @@ ordered_json openapi_document(const ServerConfig& config) {
         {"/metrics", operation("Prometheus metrics", ordered_json::array(),
                                {{"200", {{"description", "metrics"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})},
         {"/openapi.json", operation("this document", ordered_json::array(), {{"200", json_response("OpenAPI 3.0")}})},
+        {"/session", session_operations()},
         {"/analysis/{kind}", analysis_operation()},
         {"/jobs/{id}", jobs_operations()},
         {"/jobs/{id}/result.{format}",
@@ -200,11 +254,18 @@ ordered_json openapi_document(const ServerConfig& config) {
         {"openapi", "3.0.3"},
         {"info", {{"title", "Gridmap"}, {"version", "0.1.0"},
                   {"description", "GIS server for community grid management: OGC API – Features, vector and raster tiles, "
-                                  "point queries, planners' analyses as jobs, health and metrics. "
+                                  "point queries, planners' analyses as jobs, health and metrics. Deny by default: every operation "
+                                  "but /health and /session needs a bearer token (x-minimum-role: worker, planner or admin). "
                                   "Errors are application/problem+json (RFC 9457)."}}},
-        {"paths", with_common_responses(paths)},
+        {"paths", with_roles(with_common_responses(paths), roles)},
+        {"security", {{{"bearerAuth", ordered_json::array()}}, {{"sessionCookie", ordered_json::array()}}}},
         {"components",
-         {{"schemas",
+         {{"securitySchemes",
+           {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"},
+                            {"description", "a token from gridmap token create; never in the URL"}}},
+            {"sessionCookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "gridmap_session"},
+                               {"description", "set by POST /session"}}}}},
+          {"schemas",
            {{"Problem",
              {{"type", "object"},
               {"properties", {{"type", {{"type", "string"}}}, {"title", {{"type", "string"}}}, {"status", {{"type", "integer"}}},
@@ -215,20 +276,20 @@ ordered_json openapi_document(const ServerConfig& config) {
 }  // namespace
 
 void register_system_routes(Server& server) {
-    server.get("/health", R"(/health)", [&server](RequestContext& ctx) {
-        const auto layers = server.store().layers();
+    server.get("/health", R"(/health)", Role::anonymous, [](RequestContext& ctx) {
+        const auto layers = ctx.store().layers();
         ordered_json body = {{"status", "ok"}, {"layers", layers.size()}};
         ctx.res.set_content(json_text(body), "application/json");
     });
-    server.get("/metrics", R"(/metrics)", [&server](RequestContext& ctx) {
+    server.get("/metrics", R"(/metrics)", Role::admin, [&server](RequestContext& ctx) {
         std::string text = server.metrics().prometheus_text();
         text += "# HELP gridmap_http_open_connections Client connections open now (slow, idle and keep-alive ones included).\n"
                 "# TYPE gridmap_http_open_connections gauge\n"
                 "gridmap_http_open_connections " + std::to_string(server.open_connections()) + "\n";
         ctx.res.set_content(text, "text/plain; version=0.0.4");
     });
-    server.get("/openapi.json", R"(/openapi.json)", [&server](RequestContext& ctx) {
-        ctx.res.set_content(json_text(openapi_document(server.config())), "application/vnd.oai.openapi+json;version=3.0");
+    server.get("/openapi.json", R"(/openapi.json)", Role::worker, [&server](RequestContext& ctx) {
+        ctx.res.set_content(json_text(openapi_document(server.config(), server.route_roles())), "application/vnd.oai.openapi+json;version=3.0");
     });
 }
 

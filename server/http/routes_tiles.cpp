@@ -19,22 +19,22 @@ namespace {
 using nlohmann::ordered_json;
 
 /// The layers a parsed list names, `all` expanded to the store's layers.
-std::vector<std::string> requested_layers(Server& server, const LayerList& list) {
+std::vector<std::string> requested_layers(RequestContext& ctx, const LayerList& list) {
     if (!list.all) return list.names;
     std::vector<std::string> names;
-    for (const auto& info : server.store().layers()) names.push_back(info.name);
+    for (const auto& info : ctx.store().layers()) names.push_back(info.name);
     return names;
 }
 
-void tilejson(Server& server, RequestContext& ctx) {
+void tilejson(RequestContext& ctx) {
     const std::string path = ctx.req.matches[1];
-    const auto names = requested_layers(server, parse_layer_list(path));
+    const auto names = requested_layers(ctx, parse_layer_list(path));
     ordered_json vector_layers = ordered_json::array();
     geo::BBox bounds;
     int minzoom = geo::tiles::k_max_zoom;
     int maxzoom = 0;
     for (const auto& name : names) {
-        auto info = server.store().layer(name);
+        auto info = ctx.store().layer(name);
         if (!info) throw geo::Error(geo::Errc::not_found, "no layer named \"" + name + "\"");
         const auto range = geo::tiles::zoom_range(*info);
         ordered_json fields = ordered_json::object();
@@ -83,7 +83,7 @@ void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
     std::string key = ctx.caller.view_key() + "|" + format + "|";
     for (const auto& n : names) key += n + ",";
     key += "|" + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" + std::to_string(t.y);
-    const auto versions = server.store().layer_versions();
+    const auto versions = ctx.store().layer_versions();
     auto tile = server.tile_cache().find(key, versions);
     server.metrics().record_cache(tile != nullptr);
     // PNG is compressed already; MVT shrinks to about a third. The gzip form is made the first
@@ -134,9 +134,9 @@ void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
 // is too long or names a layer twice costs one pass over its bytes.
 void mvt(Server& server, RequestContext& ctx) {
     const TilePath path = parse_tile_path(ctx.req.path);
-    const auto names = requested_layers(server, path.layers);
+    const auto names = requested_layers(ctx, path.layers);
     serve_tile(server, ctx, layers_label(path.layers), names, path.tile, "mvt", "application/vnd.mapbox-vector-tile",
-               [&] { return geo::tiles::render_mvt(server.store(), names, path.tile); });
+               [&] { return geo::tiles::render_mvt(ctx.store(), names, path.tile); });
 }
 
 void png(Server& server, RequestContext& ctx) {
@@ -144,9 +144,9 @@ void png(Server& server, RequestContext& ctx) {
     if (!server.style()) {
         throw geo::Error(geo::Errc::unavailable, "no map style is configured for PNG tiles (" + server.config().style + ")");
     }
-    const auto names = requested_layers(server, path.layers);
+    const auto names = requested_layers(ctx, path.layers);
     serve_tile(server, ctx, layers_label(path.layers), names, path.tile, path.scale == 2 ? "png@2x" : "png", "image/png",
-               [&] { return geo::tiles::render_png(server.store(), *server.style(), path.tile, path.scale, names); });
+               [&] { return geo::tiles::render_png(ctx.store(), *server.style(), path.tile, path.scale, names); });
 }
 
 void style(Server& server, RequestContext& ctx) {
@@ -160,12 +160,12 @@ void style(Server& server, RequestContext& ctx) {
 void register_tile_routes(Server& server) {
     // The patterns only sort paths into routes; parse_layer_list and parse_tile_path check them
     // and answer 400 with a reason.
-    server.get("/tiles/{layers}.json", R"(/tiles/([^/]+)\.json)",
-               [&server](RequestContext& ctx) { tilejson(server, ctx); });
-    server.get("/tiles/{layers}/{z}/{x}/{y}.png", R"(/tiles/[^/]+/[^/]+/[^/]+/[^/]+\.png)",
+    server.get("/tiles/{layers}.json", R"(/tiles/([^/]+)\.json)", Role::worker,
+               [](RequestContext& ctx) { tilejson(ctx); });
+    server.get("/tiles/{layers}/{z}/{x}/{y}.png", R"(/tiles/[^/]+/[^/]+/[^/]+/[^/]+\.png)", Role::worker,
                [&server](RequestContext& ctx) { png(server, ctx); });
-    server.get("/styles/gridmap.json", R"(/styles/gridmap\.json)", [&server](RequestContext& ctx) { style(server, ctx); });
-    server.get("/tiles/{layers}/{z}/{x}/{y}.mvt", R"(/tiles/[^/]+/[^/]+/[^/]+/[^/]+\.mvt)",
+    server.get("/styles/gridmap.json", R"(/styles/gridmap\.json)", Role::worker, [&server](RequestContext& ctx) { style(server, ctx); });
+    server.get("/tiles/{layers}/{z}/{x}/{y}.mvt", R"(/tiles/[^/]+/[^/]+/[^/]+/[^/]+\.mvt)", Role::worker,
                [&server](RequestContext& ctx) { mvt(server, ctx); });
 }
 

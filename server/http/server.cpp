@@ -84,9 +84,23 @@ LoopSettings loop_settings(const ServerConfig& c) {
     return s;
 }
 
+// Whether `host` only ever reaches this machine.
+bool is_loopback_host(const std::string& host) {
+    if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+    // 127.0.0.0/8, written as a dotted quad.
+    if (!host.starts_with("127.")) return false;
+    int dots = 0;
+    for (char c : host) {
+        if (c == '.') ++dots;
+        else if (c < '0' || c > '9') return false;
+    }
+    return dots == 3;
+}
+
 }  // namespace
 
-Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(m_config.cache_bytes), m_jobs(m_config.db) {
+Server::Server(ServerConfig config)
+    : m_config(std::move(config)), m_access(m_config.open), m_tile_cache(m_config.cache_bytes), m_jobs(m_config.db) {
     m_loop = std::make_unique<ConnectionLoop>(
         loop_settings(m_config),
         LoopCallbacks{[this](Exchange& ex) { process(ex); },
@@ -132,7 +146,7 @@ Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(
             what = e.what();
         } catch (...) {
         }
-        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.target.c_str(), what.c_str());
+        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), loggable_target(req.target).c_str(), what.c_str());
         send_problem(res, 500, "", req.target, t_request_id);
     });
     m_http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -140,7 +154,7 @@ Server::Server(ServerConfig config) : m_config(std::move(config)), m_tile_cache(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t_started).count();
         m_metrics.record(req.method, t_route, res.status, seconds, res.body.size());
         if (m_config.access_log) {
-            std::fprintf(stderr, "%s %s %d %zu %.1fms %s\n", req.method.c_str(), req.target.c_str(),
+            std::fprintf(stderr, "%s %s %d %zu %.1fms %s\n", req.method.c_str(), loggable_target(req.target).c_str(),
                          res.status, res.body.size(), seconds * 1000.0, t_request_id.c_str());
         }
     });
@@ -155,9 +169,10 @@ void Server::register_routes() {
     register_tile_routes(*this);
     register_query_routes(*this);
     register_analysis_routes(*this);
+    register_session_routes(*this);
 }
 
-geo::store::Store& Server::store() {
+geo::store::Store& Server::unscoped_store() {
     thread_local std::unique_ptr<geo::store::Store> t_store;
     thread_local const Server* t_owner = nullptr;
     if (!t_store || t_owner != this) {
@@ -167,68 +182,99 @@ geo::store::Store& Server::store() {
     return *t_store;
 }
 
-void Server::get(const std::string& name, const std::string& pattern, Handler handler) {
-    m_http.Get(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
+void Server::get(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
+    m_route_roles["GET " + name] = minimum;
+    m_http.Get(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                    httplib::Response& res) {
-        handle(name, handler, req, res);
+        handle(name, minimum, handler, req, res);
     });
 }
 
 std::shared_ptr<const geo::query::CellIndex> Server::cell_index() {
-    const auto versions = store().layer_versions();
+    const auto versions = unscoped_store().layer_versions();
     const auto it = versions.find("grid_cells");
     const std::int64_t version = it == versions.end() ? -1 : it->second;
     std::lock_guard lock(m_cell_index_mutex);
     // Readers of the old index keep it alive through their shared_ptr while a new one replaces it.
-    if (!m_cell_index || m_cell_index->version() != version) m_cell_index = geo::query::CellIndex::build(store());
+    if (!m_cell_index || m_cell_index->version() != version) m_cell_index = geo::query::CellIndex::build(unscoped_store());
     return m_cell_index;
 }
 
 std::shared_ptr<const geo::analysis::WalkingNetwork> Server::walking_network() {
-    const auto versions = store().layer_versions();
+    const auto versions = unscoped_store().layer_versions();
     const auto it = versions.find("roads");
     const std::int64_t version = it == versions.end() ? -1 : it->second;
     std::lock_guard lock(m_walking_mutex);
     if (m_walking_version != version) {
-        m_walking = geo::analysis::WalkingNetwork::build(store());
+        m_walking = geo::analysis::WalkingNetwork::build(unscoped_store());
         m_walking_version = version;
     }
     return m_walking;
 }
 
-void Server::post(const std::string& name, const std::string& pattern, Handler handler) {
-    m_http.Post(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
+void Server::post(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
+    m_route_roles["POST " + name] = minimum;
+    m_http.Post(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                     httplib::Response& res) {
-        handle(name, handler, req, res);
+        handle(name, minimum, handler, req, res);
     });
 }
 
-void Server::del(const std::string& name, const std::string& pattern, Handler handler) {
-    m_http.Delete(pattern, [this, name, handler = std::move(handler)](const httplib::Request& req,
+void Server::del(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
+    m_route_roles["DELETE " + name] = minimum;
+    m_http.Delete(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                       httplib::Response& res) {
-        handle(name, handler, req, res);
+        handle(name, minimum, handler, req, res);
     });
 }
 
-void Server::handle(const std::string& name, const Handler& handler, const httplib::Request& req,
+void Server::handle(const std::string& name, Role minimum, const Handler& handler, const httplib::Request& req,
                     httplib::Response& res) {
     t_route = name;
     // The guard has checked Host against allowed_hosts, so it is safe to build links with.
     const std::string host = req.get_header_value("Host");
-    RequestContext ctx{req, res, t_request_id, Caller{},
-                       "http://" + (host.empty() ? m_config.host + ":" + std::to_string(m_port) : host)};
+    RequestContext ctx(req, res, t_request_id, "http://" + (host.empty() ? m_config.host + ":" + std::to_string(m_port) : host),
+                       unscoped_store());
     try {
+        // Tokens travel in the Authorization header only: a URL is logged, cached and shared.
+        if (req.has_param("access_token") || req.has_param("token")) {
+            send_problem(res, 400, "tokens go in the Authorization header (Bearer), never in the URL", req.target,
+                         t_request_id);
+            return;
+        }
+        if (minimum > Role::anonymous) {
+            Identity who = m_access.identify(unscoped_store(), req.get_header_value("Authorization"),
+                                             req.get_header_value("Cookie"));
+            if (!who.refused.empty()) m_access.audit_refusal(unscoped_store(), req.remote_addr, who.refused);
+            if (who.caller.role == Role::anonymous) {
+                res.set_header("WWW-Authenticate", who.refused.empty() ? "Bearer realm=\"gridmap\""
+                                                                       : "Bearer realm=\"gridmap\", error=\"invalid_token\"");
+                send_problem(res, 401,
+                             who.refused.empty() ? "this needs a token: send Authorization: Bearer <token>, or log in at /session"
+                                                 : "the token was not accepted (" + who.refused + ")",
+                             req.target, t_request_id);
+                return;
+            }
+            if (who.caller.role < minimum) {
+                send_problem(res, 403,
+                             std::string("this needs the ") + geo::access::to_string(minimum) + " role; the token is a " +
+                                 geo::access::to_string(who.caller.role) + "'s",
+                             req.target, t_request_id);
+                return;
+            }
+            ctx.caller = std::move(who.caller);
+        }
         handler(ctx);
     } catch (const geo::Error& e) {
         const int status = status_for(e.code());
         if (status >= 500) {
-            std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.target.c_str(), e.what());
+            std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), loggable_target(req.target).c_str(), e.what());
         }
         res.headers.erase("Retry-After");
         if (status == 503) res.set_header("Retry-After", "5");
         send_problem(res, status, e.what(), req.target, t_request_id);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), req.target.c_str(), e.what());
+        std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), loggable_target(req.target).c_str(), e.what());
         send_problem(res, 500, "", req.target, t_request_id);
     }
 }
@@ -275,9 +321,38 @@ void Server::log_refusal(const Refusal& r, std::string_view method, std::string_
     }
 }
 
+void Server::audit(const Caller& caller, std::string action, std::string target, std::string outcome, std::string detail) {
+    geo::access::AuditEntry e;
+    e.token_id = caller.token_id;
+    e.who = caller.name;
+    e.action = std::move(action);
+    e.target = std::move(target);
+    e.outcome = std::move(outcome);
+    e.detail = std::move(detail);
+    std::fprintf(stderr, "audit: %s %s by %s (token %lld): %s%s%s\n", e.action.c_str(), e.target.c_str(), e.who.c_str(),
+                 static_cast<long long>(e.token_id), e.outcome.c_str(), e.detail.empty() ? "" : ", ", e.detail.c_str());
+    try {
+        unscoped_store().append_audit(e);
+    } catch (const std::exception& ex) {
+        std::fprintf(stderr, "audit: could not write to the database: %s\n", ex.what());
+    }
+}
+
 int Server::bind() {
     // Fail at start, not at the first request, when the database cannot be read.
-    geo::store::open_store(m_config.db, false)->layers();
+    auto store = geo::store::open_store(m_config.db, false);
+    store->layers();
+    if (m_config.open) {
+        if (!is_loopback_host(m_config.host)) {
+            throw std::runtime_error("--open serves everything to everyone, so it is allowed only on a loopback address "
+                                     "(127.0.0.1, ::1, localhost), not " + m_config.host +
+                                     "; create tokens with gridmap token create and start without --open");
+        }
+    } else if (!Access::has_admin_token(*store)) {
+        throw std::runtime_error("no admin token in " + m_config.db + ": create one with gridmap token create --role admin "
+                                 "--db " + m_config.db + " (it is printed once), or start with --open on a loopback "
+                                 "address for a local demo");
+    }
     m_port = m_loop->listen(m_config.host, m_config.port);
     return m_port;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "geo/style/style.hpp"
 #include "geo/analysis/walking.hpp"
 #include "geo/query/cell_index.hpp"
+#include "http/access.hpp"
 #include "http/config.hpp"
 #include "http/connections.hpp"
 #include "http/jobs.hpp"
@@ -21,21 +23,32 @@
 
 namespace gridmap::http {
 
-/// Who is asking. Access control (roles, grid-cell scopes) plugs in here: every data route asks
-/// `authorize()` and passes the caller on, and cache keys include `view_key()`.
-struct Caller {
-    std::string role = "anonymous";  ///< until tokens exist, everyone reads everything
-    std::string view_key() const { return role; }
-};
+using geo::access::Role;
 
 /// What a route handler gets besides the request.
 struct RequestContext {
+    RequestContext(const httplib::Request& request, httplib::Response& response, std::string id, std::string base,
+                   geo::store::Store& unscoped)
+        : req(request), res(response), request_id(std::move(id)), base_url(std::move(base)), base_store(&unscoped) {}
+
     const httplib::Request& req;
     httplib::Response& res;
     std::string request_id;
-    Caller caller;
     /// The absolute URL of the server as the client reached it, without a trailing slash.
     std::string base_url;
+    /// Who is asking; the route's minimum role has been checked before the handler runs.
+    Caller caller;
+    /// This thread's store, unscoped; routes read through store().
+    geo::store::Store* base_store = nullptr;
+
+    /// The store as the caller may see it: every read is made in the caller's scope.
+    geo::store::Store& store() {
+        if (!m_view) m_view = geo::store::scoped_view(*base_store, caller.scope);
+        return *m_view;
+    }
+
+private:
+    std::unique_ptr<geo::store::Store> m_view;
 };
 
 /// cpp-httplib's router and response writer, run on a request that the connection loop has
@@ -73,16 +86,28 @@ public:
     /// The style file's text as loaded (served to web maps).
     const std::string& style_json() const noexcept { return m_style_json; }
 
-    /// This thread's store connection (SQLite connections are not shared between threads).
-    geo::store::Store& store();
+    /// This thread's store connection (SQLite connections are not shared between threads),
+    /// unscoped: for the server's own work (indexes, jobs, the audit log). Route handlers read
+    /// through RequestContext::store(), which applies the caller's scope.
+    geo::store::Store& unscoped_store();
+
+    /// The authorization point: tokens, sessions, --open.
+    Access& access() noexcept { return m_access; }
+    /// Writes one line to the audit log (database and stderr) for what `caller` did. A failure
+    /// to write it is logged, never thrown: the action itself has already happened.
+    void audit(const Caller& caller, std::string action, std::string target, std::string outcome, std::string detail);
 
     using Handler = std::function<void(RequestContext&)>;
-    /// Registers a GET route. `pattern` is a regex over the path; `name` labels metrics and logs.
-    void get(const std::string& name, const std::string& pattern, Handler handler);
+    /// Registers a GET route. `pattern` is a regex over the path; `name` labels metrics and logs;
+    /// callers below `minimum` get 401 (no valid credentials) or 403 (a lesser role).
+    void get(const std::string& name, const std::string& pattern, Role minimum, Handler handler);
     /// Registers a POST route, as get().
-    void post(const std::string& name, const std::string& pattern, Handler handler);
+    void post(const std::string& name, const std::string& pattern, Role minimum, Handler handler);
     /// Registers a DELETE route, as get().
-    void del(const std::string& name, const std::string& pattern, Handler handler);
+    void del(const std::string& name, const std::string& pattern, Role minimum, Handler handler);
+    /// The minimum role of each registered route, "METHOD name" → role (for /openapi.json and
+    /// the tests' route table).
+    const std::map<std::string, Role>& route_roles() const noexcept { return m_route_roles; }
     /// Connections open now (for /metrics).
     std::size_t open_connections() const noexcept { return m_loop ? m_loop->open_connections() : 0; }
     /// The grid cells in memory for /query/cell, rebuilt when the grid_cells layer changes.
@@ -94,7 +119,7 @@ public:
     JobRunner& jobs() noexcept { return m_jobs; }
 
 private:
-    void handle(const std::string& name, const Handler& handler, const httplib::Request& req,
+    void handle(const std::string& name, Role minimum, const Handler& handler, const httplib::Request& req,
                 httplib::Response& res);
     void register_routes();
     void process(Exchange& exchange);
@@ -102,6 +127,8 @@ private:
                      std::string_view request_id, std::size_t bytes);
 
     ServerConfig m_config;
+    Access m_access;
+    std::map<std::string, Role> m_route_roles;
     Metrics m_metrics;
     TileCache m_tile_cache;
     std::unique_ptr<geo::style::Style> m_style;
@@ -122,5 +149,6 @@ void register_feature_routes(Server& server);
 void register_tile_routes(Server& server);
 void register_query_routes(Server& server);
 void register_analysis_routes(Server& server);
+void register_session_routes(Server& server);
 
 }  // namespace gridmap::http

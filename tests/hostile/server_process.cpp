@@ -26,7 +26,10 @@ ServerProcess::ServerProcess(const std::map<std::string, std::string>& settings,
         }
     }
     const std::string style = (fs::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json").string();
-    std::string config = "{\"port\": 0, \"access_log\": true, \"style\": \"" + style + "\"";
+    // Open (every request an admin's) unless a test says otherwise: these suites are about
+    // surviving hostile traffic; tests/access checks the tokens.
+    std::string config = "{\"port\": 0, \"access_log\": true, \"style\": \"" + style + "\"" +
+                         (settings.contains("open") ? "" : ", \"open\": true");
     for (const auto& [key, value] : settings) config += ", \"" + key + "\": " + value;
     config += "}";
     const fs::path config_file = m_dir / "gridmap.json";

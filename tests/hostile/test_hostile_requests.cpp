@@ -156,7 +156,7 @@ std::vector<Case> cases() {
         {"body over the limit", "POST /analysis/coverage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                 "Content-Length: 300000000\r\n\r\n{",
          Want::refused, 413},
-        {"DELETE of a collection", "DELETE /collections/buildings HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        {"DELETE of a feature", "DELETE /collections/buildings/items/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
          Want::refused},
         // The request itself.
         {"Host of another site", "GET /health HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", Want::refused, 421},

@@ -201,7 +201,7 @@ TEST(ServerProcess, ASecondServerOnABusyPortRefusesToStart) {
     // cpp-httplib set SO_REUSEPORT, so a second server started silently and requests alternated
     // between two databases.
     const auto second = gridmap::test::run({gridmap::test::gridmap_binary().string(), "serve", "--db", server.db(),
-                                            "--port", std::to_string(server.port())});
+                                            "--port", std::to_string(server.port()), "--open"});
     EXPECT_NE(second.exit_code, 0);
     EXPECT_NE(second.err.find("already in use"), std::string::npos) << second.err;
     EXPECT_TRUE(server.alive());

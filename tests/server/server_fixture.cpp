@@ -18,6 +18,7 @@ DemoServer::DemoServer() {
     config.port = 0;
     config.threads = 4;
     config.access_log = false;
+    config.open = true;  // tests/access checks tokens and scopes
     config.max_body_bytes = 64 * 1024;
     config.items_max_limit = 1000;
     config.read_timeout_s = 1;

@@ -151,10 +151,12 @@ TEST(Limits, WhateverAHandlerThrowsIsALogged500AndTheServerGoesOn) {
     config.db = gridmap::test::demo_server().db();
     config.port = 0;
     config.threads = 2;
+    config.open = true;
     gridmap::http::Server server(config);
-    server.get("boom-int", R"(/boom/int)", [](gridmap::http::RequestContext&) { throw 42; });
-    server.get("boom-std", R"(/boom/std)", [](gridmap::http::RequestContext&) { throw std::runtime_error("secret detail"); });
-    server.get("boom-bad-utf8", R"(/boom/utf8)", [](gridmap::http::RequestContext& ctx) {
+    using gridmap::http::Role;
+    server.get("boom-int", R"(/boom/int)", Role::worker, [](gridmap::http::RequestContext&) { throw 42; });
+    server.get("boom-std", R"(/boom/std)", Role::worker, [](gridmap::http::RequestContext&) { throw std::runtime_error("secret detail"); });
+    server.get("boom-bad-utf8", R"(/boom/utf8)", Role::worker, [](gridmap::http::RequestContext& ctx) {
         throw geo::Error(geo::Errc::invalid_argument, "no layer named \"\xff\xfe\"" + ctx.req.path);
     });
     const int port = server.bind();

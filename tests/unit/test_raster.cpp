@@ -186,7 +186,7 @@ public:
     }
     void add(const std::string& layer, std::vector<geo::Value> values, std::vector<unsigned char> wkb) {
         auto& features = m_layers.at(layer).second;
-        features.push_back({static_cast<std::int64_t>(features.size() + 1), std::move(values), std::move(wkb)});
+        features.push_back({static_cast<std::int64_t>(features.size() + 1), std::move(values), std::move(wkb), {}});
     }
 
     std::vector<geo::LayerInfo> layers() override {
@@ -220,6 +220,13 @@ public:
     }
     void drop_layer(std::string_view layer) override { m_layers.erase(std::string(layer)); }
     std::vector<std::string> check() override { return {}; }
+    // The renderer never touches tokens or the audit log.
+    std::int64_t add_token(const geo::access::TokenRecord&) override { throw geo::Error(geo::Errc::unsupported, "read-only"); }
+    std::vector<geo::access::TokenRecord> tokens() override { return {}; }
+    bool revoke_token(std::int64_t) override { return false; }
+    std::int64_t tokens_version() override { return 0; }
+    void append_audit(const geo::access::AuditEntry&) override { throw geo::Error(geo::Errc::unsupported, "read-only"); }
+    std::vector<geo::access::AuditEntry> audit(std::string_view, std::int64_t) override { return {}; }
 
 private:
     std::map<std::string, std::pair<geo::LayerInfo, std::vector<geo::Feature>>> m_layers;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -76,6 +77,12 @@ struct Feature {
     std::int64_t fid = 0;
     std::vector<Value> values;
     std::vector<unsigned char> wkb;
+    /// Which values were withheld from the caller (geo/access): true at i means values[i] is
+    /// null because the caller may not see it, and writers leave the property out. Empty when
+    /// nothing was withheld.
+    std::vector<bool> withheld;
+
+    bool is_withheld(std::size_t i) const noexcept { return i < withheld.size() && withheld[i]; }
 };
 
 }  // namespace geo

@@ -298,4 +298,14 @@ std::string quote_identifier(std::string_view name) {
     return out;
 }
 
+std::string quote_literal(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\0') throw Error(Errc::invalid_argument, "a text for SQL holds a NUL byte");
+        if (c == '\'') out += '\'';
+        out += c;
+    }
+    return out + "'";
+}
+
 }  // namespace geo::capi

@@ -104,6 +104,10 @@ private:
 /// Quotes an SQL identifier: every table and column name goes through this.
 std::string quote_identifier(std::string_view name);
 
+/// Quotes a text as an SQL string literal ('it''s'). Throws geo::Error (invalid_argument) for
+/// a NUL byte, which SQL text cannot hold.
+std::string quote_literal(std::string_view text);
+
 /// Throws geo::Error if `rc` is an error code, with a message naming the database file: what
 /// went wrong in words a user can act on for a full disk, an I/O error, a read-only file, a file
 /// that cannot be opened, a busy or damaged database; `what` and SQLite's message otherwise.

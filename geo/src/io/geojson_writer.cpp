@@ -295,6 +295,8 @@ void append_feature_geojson(std::string& out, const LayerInfo& layer, const Feat
     out += ",\"properties\":{";
     bool first = true;
     for (std::size_t i = 0; i < layer.fields.size() && i < feature.values.size(); ++i) {
+        // A property the caller may not see is left out, not written as null.
+        if (feature.is_withheld(i)) continue;
         const auto& name = layer.fields[i].name;
         if (!properties.empty() && std::find(properties.begin(), properties.end(), name) == properties.end()) {
             continue;

@@ -97,7 +97,7 @@ bool CellIndex::covers(const Cell& cell, double x, double y) const {
     return inside;
 }
 
-std::optional<HereCell> CellIndex::at(double lon, double lat) const {
+std::optional<HereCell> CellIndex::at(double lon, double lat, const access::Scope& scope) const {
     if (m_cells.empty() || !std::isfinite(lon) || !std::isfinite(lat)) return std::nullopt;
     if (lon < m_extent.minx || lon > m_extent.maxx || lat < m_extent.miny || lat > m_extent.maxy) return std::nullopt;
     const double w = std::max(m_extent.maxx - m_extent.minx, 1e-12), h = std::max(m_extent.maxy - m_extent.miny, 1e-12);
@@ -107,7 +107,10 @@ std::optional<HereCell> CellIndex::at(double lon, double lat) const {
     // Items are in fid order within a square, so the first hit has the lowest fid.
     for (std::uint32_t k = m_first[square]; k < m_first[square + 1]; ++k) {
         const Cell& cell = m_cells[m_items[k]];
-        if (covers(cell, lon, lat)) return cell.info;
+        if (!covers(cell, lon, lat)) continue;
+        HereCell found = cell.info;
+        if (!scope.covers_cell(found.code)) withhold(found);
+        return found;
     }
     return std::nullopt;
 }

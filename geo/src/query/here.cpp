@@ -226,6 +226,22 @@ store::FeatureQuery at_point(double lon, double lat) {
     return q;
 }
 
+}  // namespace
+
+void withhold(HereCell& cell) {
+    const auto policy = access::policy("grid_cells");
+    std::pair<std::string_view, std::string*> texts[] = {{"code", &cell.code}, {"name", &cell.name}, {"community", &cell.community},
+                                                         {"street", &cell.street}, {"worker", &cell.worker}};
+    for (auto& [field, text] : texts) {
+        if (!policy.is_public(field)) text->clear();
+    }
+    if (!policy.is_public("households")) cell.households.reset();
+    if (!policy.is_public("population")) cell.population.reset();
+    cell.detail = false;
+}
+
+namespace {
+
 std::optional<HereCell> find_cell(store::Store& store, const LayerInfo& info,
                                   const capi::GeosContext& ctx, const GEOSGeometry* point,
                                   double lon, double lat) {
@@ -244,7 +260,8 @@ std::optional<HereCell> find_cell(store::Store& store, const LayerInfo& info,
                         text_at(f, street),
                         text_at(f, worker),
                         int_at(f, households),
-                        int_at(f, population)};
+                        int_at(f, population),
+                        f.withheld.empty()};
         return false;
     });
     return cell;
@@ -264,7 +281,7 @@ std::vector<HereBuilding> find_buildings(store::Store& store, const LayerInfo& i
         found.emplace_back(
             area, HereBuilding{f.fid, text_at(f, name), text_at(f, address), int_at(f, floors),
                                int_at(f, households), int_at(f, population), text_at(f, use),
-                               text_at(f, grid_code)});
+                               text_at(f, grid_code), f.withheld.empty()});
         return true;
     });
     std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {

@@ -19,6 +19,8 @@
 #include "store/versions.hpp"
 #include "geo/query/cql2.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace geo::store {
 
 namespace {
@@ -27,7 +29,20 @@ using capi::quote_identifier;
 using capi::SpatialiteDb;
 using capi::Statement;
 
-constexpr int k_schema_version = 2;
+constexpr int k_schema_version = 3;
+
+// Version 3: bearer tokens (hashes only) and the audit log. tokens_version in gridmap_meta
+// changes with every token written, so servers reload their token cache only then.
+constexpr const char* k_access_tables =
+    "CREATE TABLE IF NOT EXISTS gridmap_tokens ("
+    " id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, grids TEXT NOT NULL,"
+    " hash BLOB NOT NULL UNIQUE, created_at TEXT NOT NULL, expires_at TEXT NOT NULL DEFAULT '',"
+    " revoked_at TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS gridmap_audit ("
+    " id INTEGER PRIMARY KEY, at TEXT NOT NULL, token_id INTEGER NOT NULL, who TEXT NOT NULL,"
+    " action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS gridmap_audit_at ON gridmap_audit(at);"
+    "INSERT OR IGNORE INTO gridmap_meta(key, value) VALUES ('tokens_version', '0');";
 
 const std::set<std::string> k_geometry_types = {"POINT", "MULTIPOINT", "LINESTRING",
                                                 "MULTILINESTRING", "POLYGON", "MULTIPOLYGON",
@@ -139,6 +154,12 @@ public:
     std::int64_t count_features(std::string_view layer, const FeatureQuery& query) override;
     void drop_layer(std::string_view layer) override;
     std::vector<std::string> check() override;
+    std::int64_t add_token(const access::TokenRecord& token) override;
+    std::vector<access::TokenRecord> tokens() override;
+    bool revoke_token(std::int64_t id) override;
+    std::int64_t tokens_version() override;
+    void append_audit(const access::AuditEntry& entry) override;
+    std::vector<access::AuditEntry> audit(std::string_view since, std::int64_t limit) override;
 
     SpatialiteDb& db() { return *m_db; }
     /// Rows whose spatial index entry is missing, stray or of the wrong box.
@@ -150,6 +171,8 @@ public:
 private:
     void initialize();
     void upgrade();
+    /// Whether the access tables exist (a read-only store of an older database has none).
+    bool has_access_tables();
     std::unique_ptr<SpatialiteDb> m_db;
 };
 
@@ -220,12 +243,15 @@ void SpatialiteStore::upgrade() {
         Statement columns(m_db->get(), "PRAGMA table_info(gridmap_layers)");
         while (columns.step()) has_version = has_version || columns.column_text(1) == "version";
     }
-    if (has_version) return;
+    if (has_version && has_access_tables()) return;
     m_db->exec("BEGIN IMMEDIATE");
     try {
         // Version 2 added per-layer versions (tile cache invalidation).
-        m_db->exec("ALTER TABLE gridmap_layers ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
-                   "INSERT OR REPLACE INTO gridmap_meta(key, value) VALUES ('schema_version', '2');");
+        if (!has_version) m_db->exec("ALTER TABLE gridmap_layers ADD COLUMN version INTEGER NOT NULL DEFAULT 0;");
+        m_db->exec(k_access_tables);
+        Statement version(m_db->get(), "INSERT OR REPLACE INTO gridmap_meta(key, value) VALUES ('schema_version', ?)");
+        version.bind(1, std::to_string(k_schema_version));
+        version.run();
         m_db->exec("COMMIT");
     } catch (...) {
         m_db->rollback();
@@ -257,6 +283,7 @@ void SpatialiteStore::initialize() {
             " ord INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, source_name TEXT,"
             " PRIMARY KEY (layer, ord));"
             "CREATE TABLE gridmap_meta (key TEXT PRIMARY KEY, value TEXT);");
+        m_db->exec(k_access_tables);
         Statement version(m_db->get(),
                           "INSERT INTO gridmap_meta(key, value) VALUES ('schema_version', ?)");
         version.bind(1, std::to_string(k_schema_version));
@@ -399,7 +426,41 @@ void SpatialiteStore::write_catalog(const NewLayer& layer, const std::vector<Fie
     }
 }
 
-// The WHERE clause of a query with its bound values; unknown fields are the caller's mistake.
+// Whether a feature is inside the caller's cells, as SQL over the layer's columns; "0" for a
+// layer none of whose features is ever inside a scope.
+std::string inside_scope(const LayerInfo& info, const access::Scope& scope, const access::LayerPolicy& policy) {
+    if (policy.cell_field.empty() || scope.cells.empty()) return "0";
+    const bool has_field = std::any_of(info.fields.begin(), info.fields.end(),
+                                       [&](const Field& f) { return f.name == policy.cell_field; });
+    if (!has_field) return "0";
+    std::string list;
+    for (const auto& code : scope.cells) list += (list.empty() ? "" : ",") + capi::quote_literal(code);
+    return "(" + quote_identifier(policy.cell_field) + " IN (" + list + "))";
+}
+
+// Whether a query in `scope` reads `info` through redaction (see source_of).
+bool redacts(const LayerInfo& info, const access::Scope& scope) {
+    return !scope.unrestricted && !access::policy(info.name).all_public;
+}
+
+// What a query reads FROM: the layer's table, or for a restricted scope the same table with
+// every attribute the caller may not see nulled outside the caller's cells. The WHERE clause,
+// filters included, then sees only what the caller may see: a worker cannot find a building
+// outside its cells by its address. SQLite flattens the subquery, so the spatial index and
+// the fid order still serve.
+std::string source_of(const LayerInfo& info, const access::Scope& scope) {
+    const std::string table = quote_identifier(info.name);
+    if (!redacts(info, scope)) return table;
+    const auto policy = access::policy(info.name);
+    const std::string inside = inside_scope(info, scope, policy);
+    std::string sql = "(SELECT fid, geom";
+    for (const auto& f : info.fields) {
+        const std::string column = quote_identifier(f.name);
+        sql += policy.is_public(f.name) ? ", " + column : ", CASE WHEN " + inside + " THEN " + column + " END AS " + column;
+    }
+    return sql + " FROM " + table + ") AS " + table;
+}
+
 std::string where_clause(const LayerInfo& info, const FeatureQuery& query, std::vector<Value>& params) {
     std::vector<std::string> terms;
     if (query.bbox) {
@@ -454,22 +515,30 @@ void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQu
     auto info = layer(layer_name);
     if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
     std::string sql = "SELECT fid";
-    int n = 0;
+    std::vector<std::string> names;
     if (query.fields.empty()) {
-        for (const auto& f : info->fields) sql += ", " + quote_identifier(f.name);
-        n = static_cast<int>(info->fields.size());
+        for (const auto& f : info->fields) names.push_back(f.name);
     } else {
         for (const auto& name : query.fields) {
             const bool known = std::any_of(info->fields.begin(), info->fields.end(),
                                            [&](const Field& f) { return f.name == name; });
             if (!known) throw Error(Errc::invalid_argument, "layer " + info->name + " has no field \"" + name + "\"");
-            sql += ", " + quote_identifier(name);
+            names.push_back(name);
         }
-        n = static_cast<int>(query.fields.size());
     }
+    const int n = static_cast<int>(names.size());
+    for (const auto& name : names) sql += ", " + quote_identifier(name);
     std::vector<Value> params;
     sql += query.geometry ? ", AsBinary(geom)" : ", NULL";
-    sql += " FROM " + quote_identifier(info->name) + where_clause(*info, query, params) + " ORDER BY fid LIMIT ? OFFSET ?";
+    // Redacted reads also say, row by row, whether the feature is inside the caller's cells.
+    const bool redacted = redacts(*info, query.scope);
+    const auto policy = access::policy(info->name);
+    std::vector<bool> withheld_outside;
+    if (redacted) {
+        sql += ", " + inside_scope(*info, query.scope, policy);
+        for (const auto& name : names) withheld_outside.push_back(!policy.is_public(name));
+    }
+    sql += " FROM " + source_of(*info, query.scope) + where_clause(*info, query, params) + " ORDER BY fid LIMIT ? OFFSET ?";
     params.emplace_back(query.limit);
     params.emplace_back(query.offset);
     Statement st(*m_db, sql);
@@ -483,6 +552,8 @@ void SpatialiteStore::read_features(std::string_view layer_name, const FeatureQu
             const auto blob = st.column_blob(n + 1);
             feature.wkb.assign(blob.begin(), blob.end());
         }
+        feature.withheld.clear();
+        if (redacted && st.column_int(n + 2) == 0) feature.withheld = withheld_outside;
         if (!visit(feature)) break;
     }
 }
@@ -491,8 +562,7 @@ std::int64_t SpatialiteStore::count_features(std::string_view layer_name, const 
     auto info = layer(layer_name);
     if (!info) throw Error(Errc::not_found, "no layer named \"" + std::string(layer_name) + "\"");
     std::vector<Value> params;
-    Statement st(*m_db, "SELECT count(*) FROM " + quote_identifier(info->name) +
-                                  where_clause(*info, query, params));
+    Statement st(*m_db, "SELECT count(*) FROM " + source_of(*info, query.scope) + where_clause(*info, query, params));
     for (std::size_t i = 0; i < params.size(); ++i) bind_value(st, static_cast<int>(i + 1), params[i]);
     st.step();
     return st.column_int(0);
@@ -564,6 +634,115 @@ std::vector<std::string> SpatialiteStore::check() {
         if (!cataloged.contains(t)) problems.push_back("table " + t + " is not in the catalog");
     }
     return problems;
+}
+
+bool SpatialiteStore::has_access_tables() {
+    Statement st(m_db->get(), "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('gridmap_tokens', 'gridmap_audit')");
+    st.step();
+    return st.column_int(0) == 2;
+}
+
+std::int64_t SpatialiteStore::add_token(const access::TokenRecord& token) {
+    if (token.hash.size() != 32) throw Error(Errc::invalid_argument, "a token's hash is 32 bytes");
+    m_db->require_writable();
+    m_db->exec("BEGIN IMMEDIATE");
+    try {
+        Statement put(m_db->get(),
+                      "INSERT INTO gridmap_tokens(name, role, grids, hash, created_at, expires_at) VALUES (?,?,?,?,?,?)");
+        put.bind(1, std::string_view(token.name))
+            .bind(2, std::string_view(access::to_string(token.role)))
+            .bind(3, std::string_view(nlohmann::json(token.grids).dump()))
+            .bind(4, std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(token.hash.data()), token.hash.size()))
+            .bind(5, std::string_view(token.created_at.empty() ? access::now_utc() : token.created_at))
+            .bind(6, std::string_view(token.expires_at));
+        put.run();
+        const std::int64_t id = sqlite3_last_insert_rowid(m_db->get());
+        m_db->exec("UPDATE gridmap_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'tokens_version'");
+        m_db->exec("COMMIT");
+        return id;
+    } catch (...) {
+        m_db->rollback();
+        throw;
+    }
+}
+
+std::vector<access::TokenRecord> SpatialiteStore::tokens() {
+    std::vector<access::TokenRecord> out;
+    if (!has_access_tables()) return out;
+    Statement st(m_db->get(),
+                 "SELECT id, name, role, grids, hash, created_at, expires_at, revoked_at FROM gridmap_tokens ORDER BY id");
+    while (st.step()) {
+        access::TokenRecord t;
+        t.id = st.column_int(0);
+        t.name = st.column_text(1);
+        // A role this version does not know (written by a later one) grants nothing.
+        const auto role = access::parse_role(st.column_text(2));
+        if (!role) continue;
+        t.role = *role;
+        const auto grids = nlohmann::json::parse(st.column_text(3), nullptr, false);
+        if (grids.is_array()) {
+            for (const auto& g : grids) {
+                if (g.is_string()) t.grids.push_back(g.get<std::string>());
+            }
+        }
+        const auto hash = st.column_blob(4);
+        t.hash.assign(reinterpret_cast<const char*>(hash.data()), hash.size());
+        t.created_at = st.column_text(5);
+        t.expires_at = st.column_text(6);
+        t.revoked_at = st.column_text(7);
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+bool SpatialiteStore::revoke_token(std::int64_t id) {
+    m_db->require_writable();
+    m_db->exec("BEGIN IMMEDIATE");
+    try {
+        Statement revoke(m_db->get(), "UPDATE gridmap_tokens SET revoked_at = ? WHERE id = ? AND revoked_at = ''");
+        revoke.bind(1, std::string_view(access::now_utc())).bind(2, id);
+        revoke.run();
+        const bool changed = sqlite3_changes(m_db->get()) > 0;
+        if (changed) m_db->exec("UPDATE gridmap_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'tokens_version'");
+        m_db->exec("COMMIT");
+        return changed;
+    } catch (...) {
+        m_db->rollback();
+        throw;
+    }
+}
+
+std::int64_t SpatialiteStore::tokens_version() {
+    Statement st(m_db->get(), "SELECT CAST(value AS INTEGER) FROM gridmap_meta WHERE key = 'tokens_version'");
+    return st.step() ? st.column_int(0) : -1;
+}
+
+void SpatialiteStore::append_audit(const access::AuditEntry& e) {
+    m_db->require_writable();
+    Statement put(m_db->get(),
+                  "INSERT INTO gridmap_audit(at, token_id, who, action, target, outcome, detail) VALUES (?,?,?,?,?,?,?)");
+    put.bind(1, std::string_view(e.at.empty() ? access::now_utc() : e.at))
+        .bind(2, e.token_id)
+        .bind(3, std::string_view(e.who))
+        .bind(4, std::string_view(e.action))
+        .bind(5, std::string_view(e.target))
+        .bind(6, std::string_view(e.outcome))
+        .bind(7, std::string_view(e.detail));
+    put.run();
+}
+
+std::vector<access::AuditEntry> SpatialiteStore::audit(std::string_view since, std::int64_t limit) {
+    std::vector<access::AuditEntry> out;
+    if (!has_access_tables()) return out;
+    Statement st(m_db->get(),
+                 "SELECT id, at, token_id, who, action, target, outcome, detail FROM gridmap_audit"
+                 " WHERE at >= ? ORDER BY id LIMIT ?");
+    st.bind(1, since).bind(2, limit);
+    while (st.step()) {
+        out.push_back({st.column_int(0), st.column_text(1), st.column_int(2), st.column_text(3), st.column_text(4),
+                       st.column_text(5), st.column_text(6), st.column_text(7)});
+    }
+    return out;
 }
 
 SpatialiteLayerWriter::SpatialiteLayerWriter(SpatialiteStore& store, const NewLayer& layer,

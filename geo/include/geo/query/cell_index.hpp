@@ -25,7 +25,8 @@ public:
 
     /// The cell covering (lon, lat), EPSG:4326; a point exactly on a shared edge may go to
     /// either neighbour, and where cells overlap the lowest fid wins. nullopt outside every cell.
-    std::optional<HereCell> at(double lon, double lat) const;
+    /// The cell's detail is withheld (HereCell::detail false) when `scope` does not cover it.
+    std::optional<HereCell> at(double lon, double lat, const access::Scope& scope) const;
 
 private:
     struct Ring {

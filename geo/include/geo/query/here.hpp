@@ -31,7 +31,14 @@ struct HereCell {
     std::string worker;     ///< 网格员
     std::optional<std::int64_t> households;
     std::optional<std::int64_t> population;
+    /// false when the store withheld the cell's detail from the caller (geo/access): the
+    /// withheld members are empty, and answers leave out what access::policy does not make public.
+    bool detail = true;
 };
+
+/// Withholds what access::policy("grid_cells") does not make public from `cell` (for cells
+/// read before the caller was known, as in CellIndex); sets detail to false.
+void withhold(HereCell& cell);
 
 /// A building (楼栋) whose footprint covers the point.
 struct HereBuilding {
@@ -43,6 +50,8 @@ struct HereBuilding {
     std::optional<std::int64_t> population;
     std::string use;
     std::string grid_code;  ///< the cell holding the building's point on surface ("" when none)
+    /// false when the store withheld the building's attributes from the caller (geo/access).
+    bool detail = true;
 };
 
 /// A station (服务站) with its straight-line distance from the point.

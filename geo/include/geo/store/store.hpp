@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "geo/access/access.hpp"
 #include "geo/types.hpp"
 
 namespace geo::query {
@@ -71,6 +72,10 @@ struct FeatureQuery {
     std::vector<std::string> fields;
     /// false: Feature::wkb stays empty (for analyses that need only attributes; much faster).
     bool geometry = true;
+    /// Whose eyes the features are for (geo/access): outside a restricted scope the withheld
+    /// attributes read as null, are marked in Feature::withheld, and match no filter or
+    /// equality condition, so a caller cannot find by a value it may not see.
+    access::Scope scope;
 };
 
 /// The layers of one Gridmap database. Callers see only this interface, so that another
@@ -105,7 +110,27 @@ public:
     /// Checks the database: SQLite integrity and every layer's spatial index and catalog
     /// count. Returns the problems found (empty when all is well).
     virtual std::vector<std::string> check() = 0;
+
+    // Access control: bearer tokens (only their hashes) and the audit log.
+
+    /// Stores a new token (its hash set, id ignored); returns its id.
+    virtual std::int64_t add_token(const access::TokenRecord& token) = 0;
+    /// Every token, revoked and expired ones included, by id.
+    virtual std::vector<access::TokenRecord> tokens() = 0;
+    /// Revokes token `id` now. Returns false when there is no such token or it was revoked before.
+    virtual bool revoke_token(std::int64_t id) = 0;
+    /// Changes whenever a token is added or revoked, by any process: for caching tokens().
+    virtual std::int64_t tokens_version() = 0;
+    /// Appends one line to the audit log (its id and, when empty, its time are set here).
+    virtual void append_audit(const access::AuditEntry& entry) = 0;
+    /// Audit lines at or after `since` (ISO 8601 UTC; "" for all), oldest first, at most `limit`.
+    virtual std::vector<access::AuditEntry> audit(std::string_view since, std::int64_t limit) = 0;
 };
+
+/// `base` seen by a caller in `scope`: every read through it is made in that scope, whatever
+/// the query says, so a route handed this view cannot forget the caller. Writes pass through.
+/// `base` must outlive the view.
+std::unique_ptr<Store> scoped_view(Store& base, access::Scope scope);
 
 /// Opens the store at `location` — a SpatiaLite file path. With `create`, a missing file is
 /// created with an empty catalog. Throws geo::Error (not_found, unavailable) otherwise.
