@@ -19,6 +19,7 @@
 
 #include "capi/geos.hpp"
 #include "geo/error.hpp"
+#include "geo/io/csv.hpp"
 #include "geo/io/export.hpp"
 
 namespace geo::analysis {
@@ -639,14 +640,6 @@ void check_stations(store::Store& store, const NormsConfig& config, NormsReport&
 
 // ---- output helpers -----------------------------------------------------------------------
 
-std::string number_text(double x, int decimals = -1) {
-    if (!std::isfinite(x)) return {};
-    char buf[64];
-    const auto r = decimals < 0 ? std::to_chars(buf, buf + sizeof buf, x)
-                                : std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed, decimals);
-    return std::string(buf, r.ptr);
-}
-
 // Dividing by a power of ten (rather than multiplying by 0.01) gives the double nearest to the
 // decimal, so JSON shows 1.4 and not 1.4000000000000001.
 double round_to(double x, int decimals) {
@@ -667,19 +660,6 @@ std::string geometry_text(const std::vector<unsigned char>& wkb) {
 nlohmann::json geometry_json(const std::vector<unsigned char>& wkb) {
     if (wkb.empty()) return nullptr;
     return nlohmann::json::parse(geometry_text(wkb)).at("geometry");
-}
-
-std::string csv_field(std::string_view s, bool text) {
-    std::string v(s);
-    if (text && !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v.insert(v.begin(), '\'');
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char c : v) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    out += '"';
-    return out;
 }
 
 }  // namespace
@@ -893,89 +873,88 @@ std::string to_csv(const NormsReport& r) {
         "area_m2", "status", "standard", "minimum", "maximum", "other_fid", "other_code", "detail"};
     enum Col : std::size_t { kind, fid, code, name, community, street, type, households, population, floor_area_m2, area_m2,
                status, standard, minimum, maximum, other_fid, other_code, detail };
-    // Columns holding numbers are written as they are; the rest is text from the data.
-    const auto is_text = [](std::size_t col) {
-        return col == code || col == name || col == community || col == street || col == type || col == detail ||
-               col == other_code;
-    };
-    std::string out;
-    for (std::size_t i = 0; i < k_columns.size(); ++i) {
-        if (i) out += ',';
-        out += k_columns[i];
-    }
-    out += "\r\n";
-    const auto emit = [&](std::array<std::string, k_columns.size()>& row) {
+    using Row = std::array<Value, k_columns.size()>;
+    io::CsvWriter csv;
+    for (auto column : k_columns) csv.cell(column);
+    csv.end_row();
+    const auto emit = [&](const Row& row) {
         for (std::size_t i = 0; i < row.size(); ++i) {
-            if (i) out += ',';
-            out += csv_field(row[i], is_text(i));
+            // Defect areas are measured to 0.01 m²; the column keeps both decimals so that it lines up.
+            if (i == area_m2 && std::holds_alternative<double>(row[i])) {
+                csv.cell_fixed(std::get<double>(row[i]), 2);
+            } else {
+                csv.cell(row[i]);
+            }
         }
-        out += "\r\n";
+        csv.end_row();
     };
     const auto& c = r.config;
     for (const auto& f : r.cells) {
-        std::array<std::string, k_columns.size()> row;
-        row[kind] = "cell_households";
-        row[fid] = std::to_string(f.fid);
+        Row row;
+        row[kind] = std::string("cell_households");
+        row[fid] = f.fid;
         row[code] = f.code, row[name] = f.name, row[community] = f.community, row[street] = f.street;
-        row[households] = std::to_string(f.households);
-        if (f.population) row[population] = std::to_string(*f.population);
+        row[households] = f.households;
+        if (f.population) row[population] = *f.population;
         row[status] = f.status;
-        row[minimum] = std::to_string(c.cell_min_households);
-        row[maximum] = std::to_string(c.cell_max_households);
+        row[minimum] = c.cell_min_households;
+        row[maximum] = c.cell_max_households;
         emit(row);
     }
     for (const auto& f : r.communities) {
-        std::array<std::string, k_columns.size()> row;
-        row[kind] = "community_households";
+        Row row;
+        row[kind] = std::string("community_households");
         row[community] = f.name, row[street] = f.street;
-        row[households] = std::to_string(f.households);
+        row[households] = f.households;
         row[status] = f.status;
-        row[minimum] = std::to_string(c.community_min_households);
-        row[maximum] = std::to_string(c.community_max_households);
+        row[minimum] = c.community_min_households;
+        row[maximum] = c.community_max_households;
         row[detail] = std::to_string(f.cells) + " cells";
         emit(row);
     }
     for (const auto& o : r.overlaps) {
-        std::array<std::string, k_columns.size()> row;
-        row[kind] = "overlap";
-        row[fid] = std::to_string(o.fid_a), row[code] = o.code_a, row[community] = o.community_a;
-        row[other_fid] = std::to_string(o.fid_b), row[other_code] = o.code_b;
-        row[area_m2] = number_text(o.area_m2, 2);
+        Row row;
+        row[kind] = std::string("overlap");
+        row[fid] = o.fid_a, row[code] = o.code_a, row[community] = o.community_a;
+        row[other_fid] = o.fid_b, row[other_code] = o.code_b;
+        row[area_m2] = o.area_m2;
         if (o.community_b != o.community_a) row[detail] = "other community: " + o.community_b;
         emit(row);
     }
     for (const auto& g : r.gaps) {
-        std::array<std::string, k_columns.size()> row;
-        row[kind] = "gap";
+        Row row;
+        row[kind] = std::string("gap");
         row[community] = g.community, row[street] = g.street;
-        row[area_m2] = number_text(g.area_m2, 2);
+        row[area_m2] = g.area_m2;
         if (g.between_communities) {
-            row[status] = "between_communities";
-            for (const auto& b : g.bordering) row[detail] += (row[detail].empty() ? "" : "; ") + b;
+            row[status] = std::string("between_communities");
+            std::string bordering;
+            for (const auto& b : g.bordering) bordering += (bordering.empty() ? "" : "; ") + b;
+            row[detail] = std::move(bordering);
         }
         emit(row);
     }
     for (const auto& s : r.stations) {
-        std::array<std::string, k_columns.size()> row;
-        row[kind] = "station_floor_area";
-        row[fid] = std::to_string(s.fid), row[name] = s.name, row[type] = s.type;
-        row[floor_area_m2] = number_text(s.floor_area_m2);
-        row[status] = "below";
+        Row row;
+        row[kind] = std::string("station_floor_area");
+        row[fid] = s.fid, row[name] = s.name, row[type] = s.type;
+        row[floor_area_m2] = s.floor_area_m2;
+        row[status] = std::string("below");
         row[standard] = s.standard_id;
-        row[minimum] = number_text(s.min_floor_area_m2);
+        row[minimum] = s.min_floor_area_m2;
         emit(row);
     }
     for (const auto& s : r.unchecked_stations) {
-        std::array<std::string, k_columns.size()> row;
-        row[kind] = "station_unchecked";
-        row[fid] = std::to_string(s.fid), row[name] = s.name, row[type] = s.type;
-        if (s.floor_area_m2) row[floor_area_m2] = number_text(*s.floor_area_m2);
-        row[status] = "unchecked";
+        Row row;
+        row[kind] = std::string("station_unchecked");
+        row[fid] = s.fid, row[name] = s.name, row[type] = s.type;
+        if (s.floor_area_m2) row[floor_area_m2] = *s.floor_area_m2;
+        row[status] = std::string("unchecked");
         row[standard] = s.standard_id;
         row[detail] = s.reason;
         emit(row);
     }
-    return out;
+    return csv.str();
 }
 
 std::string to_geojson(const NormsReport& r) {

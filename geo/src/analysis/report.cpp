@@ -1,8 +1,8 @@
 #include "geo/analysis/report.hpp"
 
 #include <cmath>
-#include <sstream>
 
+#include "geo/io/csv.hpp"
 #include "geo/io/export.hpp"
 
 namespace geo::analysis {
@@ -10,6 +10,9 @@ namespace geo::analysis {
 namespace {
 
 using nlohmann::ordered_json;
+
+// Nine significant digits put a lon/lat within 1e-6 degree (about 0.1 m) or closer.
+constexpr int k_lonlat_digits = 9;
 
 double one_decimal(double v) { return std::isfinite(v) ? std::round(v * 10) / 10 : v; }
 
@@ -59,19 +62,10 @@ ordered_json group_json(const GroupCoverage& g, bool grid) {
     return j;
 }
 
-std::string num(double v) {
-    if (!std::isfinite(v)) return "";
-    std::ostringstream out;
-    out << one_decimal(v);
-    return out.str();
-}
-
-std::string totals_csv(const CoverageTotals& t) {
-    return std::to_string(t.buildings_total) + "," + std::to_string(t.buildings_covered) + "," +
-           num(percent(t.buildings_covered, t.buildings_total)) + "," + std::to_string(t.households_total) + "," +
-           std::to_string(t.households_covered) + "," + num(percent(t.households_covered, t.households_total)) + "," +
-           std::to_string(t.population_total) + "," + std::to_string(t.population_covered) + "," +
-           num(percent(t.population_covered, t.population_total));
+void totals_cells(io::CsvWriter& csv, const CoverageTotals& t) {
+    csv.cell(t.buildings_total).cell(t.buildings_covered).cell(percent(t.buildings_covered, t.buildings_total));
+    csv.cell(t.households_total).cell(t.households_covered).cell(percent(t.households_covered, t.households_total));
+    csv.cell(t.population_total).cell(t.population_covered).cell(percent(t.population_covered, t.population_total));
 }
 
 ordered_json point_feature(double lon, double lat, ordered_json properties) {
@@ -134,20 +128,24 @@ ordered_json to_json(const CoverageReport& r, BuildingList buildings) {
 }
 
 std::string to_csv(const CoverageReport& r) {
-    std::string out =
-        "level,code,name,community,street,buildings_total,buildings_covered,buildings_covered_pct,households_total,"
-        "households_covered,households_covered_pct,population_total,population_covered,population_covered_pct\r\n";
-    using io::csv_escape;
+    io::CsvWriter csv;
+    csv.row({"level", "code", "name", "community", "street", "buildings_total", "buildings_covered",
+             "buildings_covered_pct", "households_total", "households_covered", "households_covered_pct",
+             "population_total", "population_covered", "population_covered_pct"});
     for (const auto& g : r.by_grid) {
-        out += "grid," + csv_escape(g.key) + "," + csv_escape(g.name) + "," + csv_escape(g.community) + "," +
-               csv_escape(g.street) + "," + totals_csv(g.totals) + "\r\n";
+        csv.cell("grid").cell(g.key).cell(g.name).cell(g.community).cell(g.street);
+        totals_cells(csv, g.totals);
+        csv.end_row();
     }
     for (const auto& g : r.by_community) {
-        out += "community,," + csv_escape(g.name) + "," + csv_escape(g.community) + "," + csv_escape(g.street) + "," +
-               totals_csv(g.totals) + "\r\n";
+        csv.cell("community").cell("").cell(g.name).cell(g.community).cell(g.street);
+        totals_cells(csv, g.totals);
+        csv.end_row();
     }
-    out += "overall,,,,," + totals_csv(r.overall) + "\r\n";
-    return out;
+    csv.cell("overall").cell("").cell("").cell("").cell("");
+    totals_cells(csv, r.overall);
+    csv.end_row();
+    return csv.str();
 }
 
 std::string to_geojson(const CoverageReport& r) {
@@ -209,16 +207,16 @@ ordered_json to_json(const LoadReport& r) {
 }
 
 std::string to_csv(const LoadReport& r) {
-    std::string out = "fid,name,type,lon,lat,buildings,households,population,mean_distance_m,max_distance_m,over_capacity\r\n";
+    io::CsvWriter csv;
+    csv.row({"fid", "name", "type", "lon", "lat", "buildings", "households", "population", "mean_distance_m",
+             "max_distance_m", "over_capacity"});
     for (const auto& l : r.loads) {
-        std::ostringstream line;
-        line.precision(9);
-        line << l.fid << ',' << io::csv_escape(l.name) << ',' << io::csv_escape(l.type) << ',' << l.lon << ',' << l.lat
-             << ',' << l.buildings << ',' << l.households << ',' << l.population << ',' << num(l.mean_distance_m) << ','
-             << num(l.max_distance_m) << ',' << (l.over_capacity ? "true" : "false") << "\r\n";
-        out += line.str();
+        csv.cell(l.fid).cell(l.name).cell(l.type).cell(l.lon, k_lonlat_digits).cell(l.lat, k_lonlat_digits);
+        csv.cell(l.buildings).cell(l.households).cell(l.population);
+        csv.cell(one_decimal(l.mean_distance_m)).cell(one_decimal(l.max_distance_m));
+        csv.cell(l.over_capacity ? "true" : "false").end_row();
     }
-    return out;
+    return csv.str();
 }
 
 std::string to_geojson(const LoadReport& r) {
@@ -276,17 +274,20 @@ ordered_json to_json(const SitingReport& r) {
 }
 
 std::string to_csv(const SitingReport& r) {
-    std::string out = "rank,lon,lat,candidate_fid,candidate_name,gain_buildings,gain_households,gain_population,"
-                      "households_covered_after,households_covered_pct_after\r\n";
+    io::CsvWriter csv;
+    csv.row({"rank", "lon", "lat", "candidate_fid", "candidate_name", "gain_buildings", "gain_households",
+             "gain_population", "households_covered_after", "households_covered_pct_after"});
     for (const auto& s : r.sites) {
-        std::ostringstream line;
-        line.precision(9);
-        line << s.rank << ',' << s.lon << ',' << s.lat << ',' << (s.candidate_fid >= 0 ? std::to_string(s.candidate_fid) : "")
-             << ',' << io::csv_escape(s.candidate_name) << ',' << s.gain_buildings << ',' << s.gain_households << ','
-             << s.gain_population << ',' << s.households_covered_after << ',' << num(s.households_covered_pct_after) << "\r\n";
-        out += line.str();
+        csv.cell(s.rank).cell(s.lon, k_lonlat_digits).cell(s.lat, k_lonlat_digits);
+        if (s.candidate_fid >= 0) {
+            csv.cell(s.candidate_fid);
+        } else {
+            csv.cell("");
+        }
+        csv.cell(s.candidate_name).cell(s.gain_buildings).cell(s.gain_households).cell(s.gain_population);
+        csv.cell(s.households_covered_after).cell(one_decimal(s.households_covered_pct_after)).end_row();
     }
-    return out;
+    return csv.str();
 }
 
 std::string to_geojson(const SitingReport& r) {

@@ -8,7 +8,7 @@
 #include "geo/analysis/frame.hpp"
 #include "geo/analysis/report_map.hpp"
 #include "geo/error.hpp"
-#include "geo/io/export.hpp"
+#include "geo/io/csv.hpp"
 
 namespace geo::analysis {
 
@@ -332,14 +332,14 @@ std::string result_csv(const AnalysisResult& result) {
         [](const auto& r) -> std::string {
             using T = std::decay_t<decltype(r)>;
             if constexpr (std::is_same_v<T, CirclesResult>) {
-                std::string out = "station_fid,station_name,station_type,mode,radius_m,snap_m,area_m2,note\r\n";
+                io::CsvWriter csv;
+                csv.row({"station_fid", "station_name", "station_type", "mode", "radius_m", "snap_m", "area_m2", "note"});
                 for (const auto& c : r.circles) {
-                    out += std::to_string(c.station_fid) + "," + io::csv_escape(c.station_name) + "," +
-                           io::csv_escape(c.station_type) + "," + std::string(to_string(c.mode)) + "," +
-                           std::to_string(std::lround(c.radius_m)) + "," + std::to_string(std::lround(c.snap_m)) + "," +
-                           std::to_string(std::llround(c.area_m2)) + "," + io::csv_escape(c.note) + "\r\n";
+                    csv.cell(c.station_fid).cell(c.station_name).cell(c.station_type).cell(to_string(c.mode));
+                    csv.cell(std::lround(c.radius_m)).cell(std::lround(c.snap_m)).cell(std::llround(c.area_m2));
+                    csv.cell(c.note).end_row();
                 }
-                return out;
+                return csv.str();
             } else {
                 return to_csv(r);
             }

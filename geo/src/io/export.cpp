@@ -7,6 +7,7 @@
 
 #include "capi/gdal.hpp"
 #include "geo/error.hpp"
+#include "geo/io/csv.hpp"
 
 namespace geo::io {
 
@@ -20,26 +21,6 @@ std::unique_ptr<OGRGeometry> from_wkb(const std::vector<unsigned char>& wkb) {
     return std::unique_ptr<OGRGeometry>(g);
 }
 
-// CSV keeps 15 significant digits, as spreadsheets read them.
-std::string csv_value(const Value& v) {
-    return std::visit(
-        [](const auto& x) -> std::string {
-            using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                return "";
-            } else if constexpr (std::is_same_v<T, std::string>) {
-                return x;
-            } else if constexpr (std::is_same_v<T, double>) {
-                char buf[32];
-                std::snprintf(buf, sizeof buf, "%.15g", x);
-                return buf;
-            } else {
-                return std::to_string(x);
-            }
-        },
-        v);
-}
-
 LayerInfo require_layer(store::Store& store, const std::string& layer) {
     auto info = store.layer(layer);
     if (!info) throw Error(Errc::not_found, "no layer named \"" + layer + "\"");
@@ -47,16 +28,6 @@ LayerInfo require_layer(store::Store& store, const std::string& layer) {
 }
 
 }  // namespace
-
-std::string csv_escape(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
 
 void write_geojson(store::Store& store, const std::string& layer, const store::FeatureQuery& query,
                    std::ostream& out) {
@@ -78,19 +49,21 @@ void write_geojson(store::Store& store, const std::string& layer, const store::F
 void write_csv(store::Store& store, const std::string& layer, const store::FeatureQuery& query,
                std::ostream& out) {
     const LayerInfo info = require_layer(store, layer);
-    out << "fid";
-    for (const auto& f : info.fields) out << ',' << csv_escape(f.name);
-    out << ",wkt\r\n";
+    CsvWriter csv(out);
+    csv.cell("fid");
+    for (const auto& f : info.fields) csv.cell(f.name);
+    csv.cell("wkt").end_row();
+    std::string wkt;
     store.read_features(layer, query, [&](const Feature& f) {
-        out << f.fid;
-        for (const auto& v : f.values) out << ',' << csv_escape(csv_value(v));
-        std::string wkt;
+        csv.cell(f.fid);
+        for (const auto& v : f.values) csv.cell(v);
+        wkt.clear();
         if (auto g = from_wkb(f.wkb)) {
             char* text = nullptr;
             if (g->exportToWkt(&text, wkbVariantIso) == OGRERR_NONE && text) wkt = text;
             CPLFree(text);
         }
-        out << ',' << csv_escape(wkt) << "\r\n";
+        csv.cell(wkt).end_row();
         return true;
     });
 }

@@ -150,7 +150,7 @@ nlohmann::json to_json(const NormsReport& report);
 
 /// One row per finding (RFC 4180, UTF-8, no BOM, header row), the "kind" column first:
 /// cell_households, community_households, overlap, gap, station_floor_area, station_unchecked.
-/// Text that a spreadsheet would run as a formula (starting with = + - @) gets a leading '.
+/// Text that a spreadsheet would run as a formula gets a leading ' (io::CsvWriter).
 std::string to_csv(const NormsReport& report);
 
 /// A GeoJSON FeatureCollection (EPSG:4326) of the overlaps, gaps and out-of-range cells, each

@@ -2,7 +2,8 @@
 
 // The analyses' results as planners take them away: JSON (the whole answer), CSV (one table)
 // and GeoJSON (the places to look at). Numbers of households are whole; percentages have
-// one decimal; distances are metres with one decimal; coordinates lon/lat (EPSG:4326).
+// one decimal; distances are metres with one decimal; coordinates lon/lat (EPSG:4326). CSV
+// is written by io::CsvWriter: text a spreadsheet would run as a formula gets a leading '.
 
 #include <string>
 

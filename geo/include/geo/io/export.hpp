@@ -15,7 +15,9 @@ namespace geo::io {
 void write_geojson(store::Store& store, const std::string& layer, const store::FeatureQuery& query,
                    std::ostream& out);
 
-/// Writes a layer as CSV (RFC 4180, UTF-8): fid, every attribute, then the geometry as WKT.
+/// Writes a layer as CSV (RFC 4180, UTF-8; see CsvWriter): fid, every attribute, then the
+/// geometry as WKT. Reals with 15 significant digits; text a spreadsheet would run as a
+/// formula gets a leading '. Throws geo::Error (not_found) for an unknown layer.
 void write_csv(store::Store& store, const std::string& layer, const store::FeatureQuery& query,
                std::ostream& out);
 
@@ -36,9 +38,6 @@ nlohmann::ordered_json feature_json(const LayerInfo& layer, const Feature& featu
 /// many features). Coordinates with 7 decimals (2 in EPSG:3857); malformed WKB → null geometry.
 void append_feature_geojson(std::string& out, const LayerInfo& layer, const Feature& feature, OutputCrs crs,
                             const std::vector<std::string>& properties = {});
-
-/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-std::string csv_escape(const std::string& s);
 
 /// EPSG:3857 metres → EPSG:4326 lon/lat.
 void mercator_to_lonlat(double x, double y, double& lon, double& lat) noexcept;
