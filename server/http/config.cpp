@@ -118,6 +118,9 @@ const std::vector<Key>& keys() {
         bool_key("access_log", &ServerConfig::access_log),
         bool_key("open", &ServerConfig::open),
         bool_key("secure_cookies", &ServerConfig::secure_cookies),
+        integer_key("max_upload_bytes", &ServerConfig::max_upload_bytes, 1024, 1LL << 40),
+        integer_key("upload_timeout_s", &ServerConfig::upload_timeout_s, 10, 86400),
+        text_key("upload_dir", &ServerConfig::upload_dir),
     };
     return all;
 }

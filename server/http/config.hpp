@@ -36,6 +36,14 @@ struct ServerConfig {
     /// Session cookies are marked Secure (sent over HTTPS only): set it when clients reach the
     /// server through a TLS proxy.
     bool secure_cookies = false;
+    /// Imports over HTTP (POST /imports, admin): the largest upload, how long one may take in
+    /// all, and the private folder uploads are written to ("": the database path + ".uploads").
+    std::size_t max_upload_bytes = std::size_t{512} << 20;
+    int upload_timeout_s = 900;
+    std::string upload_dir;
+
+    /// upload_dir, or its default.
+    std::string uploads() const { return upload_dir.empty() ? db + ".uploads" : upload_dir; }
 
     int worker_threads() const;
 };

@@ -72,6 +72,48 @@ bool send_some(int fd, const std::string& out, std::size_t& sent) {
 
 }  // namespace
 
+/// An upload being written to a private temporary file. Dropping it removes the file, so every
+/// way a request can end — refused, timed out, cut off, answered, the server stopping — leaves
+/// nothing behind (the application renames a file it keeps).
+class UploadFile {
+public:
+    UploadFile() = default;
+    UploadFile(const UploadFile&) = delete;
+    UploadFile& operator=(const UploadFile&) = delete;
+    ~UploadFile() {
+        close_file();
+        if (!m_path.empty()) ::unlink(m_path.c_str());
+    }
+
+    /// Creates the file in `dir`; false (errno set) when it cannot.
+    bool create(const std::string& dir) {
+        std::string name = dir + "/upload-XXXXXX";
+        m_fd = ::mkostemp(name.data(), O_CLOEXEC);  // mode 0600
+        if (m_fd < 0) return false;
+        m_path = std::move(name);
+        return true;
+    }
+    /// Writes all of `data`; false with errno set (ENOSPC: the disk is full).
+    bool write_all(std::string_view data) {
+        while (!data.empty()) {
+            const ssize_t n = ::write(m_fd, data.data(), data.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            data.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+    void close_file() {
+        if (m_fd >= 0) ::close(m_fd);
+        m_fd = -1;
+    }
+    const std::string& path() const noexcept { return m_path; }
+
+private:
+    int m_fd = -1;
+    std::string m_path;
+};
+
 struct ConnectionLoop::Connection {
     enum class State {
         head,     ///< waiting for, or reading, a request head
@@ -96,6 +138,9 @@ struct ConnectionLoop::Connection {
     std::string request;       ///< the guard's canonical head + body
     std::size_t body_bytes = 0;
     std::size_t reserved = 0;  ///< body bytes counted against the shared budget
+    std::unique_ptr<UploadFile> upload;  ///< the body of an upload goes here, not into `request`
+    std::size_t uploaded = 0;
+    Clock::time_point upload_until{};
     bool keep_alive = true;
     int served = 0;
     std::string out;
@@ -364,6 +409,11 @@ void ConnectionLoop::step(Connection& c, std::uint32_t events, bool timed_out) {
                 c.started = true;
                 c.idle_since.store(0, std::memory_order_relaxed);
                 c.set_deadline(m_settings.request_timeout);
+            } else if (c.upload) {
+                // An upload may take long, but may not stall: each arrival buys request_timeout
+                // more, up to upload_timeout in all.
+                c.deadline.store(ticks(std::min(Clock::now() + m_settings.request_timeout, c.upload_until)),
+                                 std::memory_order_relaxed);
             }
             c.in.append(buf, static_cast<std::size_t>(n));
         } else if (n == 0) {
@@ -412,7 +462,21 @@ void ConnectionLoop::advance(Connection& c) {
             auto admitted = admit(head, m_settings.policy);
             if (auto* r = std::get_if<Refusal>(&admitted)) return refuse(c, *r, head.method, head.target);
             auto& a = std::get<Admission>(admitted);
-            if (a.body_bytes > k_small_body) {
+            if (a.upload) {
+                // Who may upload is decided before a byte of the body is taken.
+                if (m_callbacks.authorize_upload) {
+                    if (auto r = m_callbacks.authorize_upload(head)) return refuse(c, *r, head.method, head.target);
+                }
+                auto file = std::make_unique<UploadFile>();
+                if (!file->create(m_settings.upload_dir)) {
+                    return refuse(c, Refusal{503, "the server cannot store an upload now (" + std::string(std::strerror(errno)) + ")",
+                                             {{"Retry-After", "60"}}},
+                                  head.method, head.target);
+                }
+                c.upload = std::move(file);
+                c.uploaded = 0;
+                c.upload_until = Clock::now() + m_settings.upload_timeout;
+            } else if (a.body_bytes > k_small_body) {
                 if (!reserve_body(a.body_bytes)) {
                     return refuse(c, Refusal{503, "the server is receiving too many large requests; try again", {{"Retry-After", "1"}}},
                                   head.method, head.target);
@@ -433,13 +497,34 @@ void ConnectionLoop::advance(Connection& c) {
             }
         }
         // State::body
-        if (c.in.size() < c.body_bytes) {
+        if (c.upload) {
+            const std::size_t take = std::min(c.in.size(), c.body_bytes - c.uploaded);
+            if (take > 0) {
+                if (!c.upload->write_all(std::string_view(c.in).substr(0, take))) {
+                    const bool full = errno == ENOSPC || errno == EDQUOT;
+                    c.upload.reset();
+                    return refuse(c, full ? Refusal{507, "the server's disk is full: the upload was not kept", {}}
+                                          : Refusal{500, "", {}},
+                                  c.method, c.target);
+                }
+                c.in.erase(0, take);
+                c.uploaded += take;
+            }
+            if (c.uploaded < c.body_bytes) {
+                if (c.peer_closed) return close_now(c);
+                c.interest = EPOLLIN;
+                return;
+            }
+            c.upload->close_file();
+        } else if (c.in.size() < c.body_bytes) {
             if (c.peer_closed) return close_now(c);
             c.interest = EPOLLIN;
             return;
         }
-        c.request.append(c.in, 0, c.body_bytes);
-        c.in.erase(0, c.body_bytes);
+        if (!c.upload) {
+            c.request.append(c.in, 0, c.body_bytes);
+            c.in.erase(0, c.body_bytes);
+        }
         answer(c);
         c.sent = 0;
         if (!send_some(c.fd, c.out, c.sent)) return close_now(c);
@@ -465,6 +550,10 @@ void ConnectionLoop::answer(Connection& c) {
     ex.local_port = c.local_port;
     ex.socket = c.fd;
     ex.close = c.close_after;
+    if (c.upload) {
+        ex.upload_path = c.upload->path();
+        ex.upload_bytes = c.uploaded;
+    }
     try {
         m_callbacks.process(ex);
     } catch (...) {
@@ -476,6 +565,7 @@ void ConnectionLoop::answer(Connection& c) {
     c.close_after = c.close_after || ex.close;
     ++c.served;
     std::string().swap(c.request);
+    c.upload.reset();
     if (c.reserved > 0) {
         m_buffered_body -= c.reserved;
         c.reserved = 0;
@@ -496,6 +586,7 @@ void ConnectionLoop::finish_answer(Connection& c) {
 }
 
 void ConnectionLoop::refuse(Connection& c, const Refusal& r, std::string_view method, std::string_view target) {
+    c.upload.reset();
     if (c.reserved > 0) {
         m_buffered_body -= c.reserved;
         c.reserved = 0;
@@ -526,6 +617,7 @@ void ConnectionLoop::begin_close(Connection& c) {
 }
 
 void ConnectionLoop::close_now(Connection& c) {
+    c.upload.reset();
     if (c.reserved > 0) {
         m_buffered_body -= c.reserved;
         c.reserved = 0;

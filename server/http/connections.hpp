@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +35,11 @@ struct LoopSettings {
     std::size_t threads = 8;
     /// Request bodies held in memory at once (each up to policy.max_body_bytes); beyond it a 503.
     std::size_t max_buffered_body_bytes = 64u << 20;
+    /// Where uploads (GuardPolicy::upload_path) are written, one private file each (mode 0600),
+    /// removed when the request is over unless the application moved the file away.
+    std::string upload_dir;
+    /// An upload must arrive whole within this; and it may pause no longer than request_timeout.
+    std::chrono::milliseconds upload_timeout{900'000};
 };
 
 /// One admitted request handed to the application, and its answer.
@@ -46,6 +52,10 @@ struct Exchange {
     int socket = -1;
     bool close = false;    ///< in: the connection ends after this answer; the application may set it
     std::string response;  ///< out: the answer's bytes (status line, fields, body)
+    /// An upload's body, whole, in a file of its own ("" otherwise). The file is removed after
+    /// the answer unless the application renames it away first.
+    std::string upload_path;
+    std::size_t upload_bytes = 0;
 };
 
 /// What the loop asks of the application.
@@ -57,6 +67,9 @@ struct LoopCallbacks {
                        std::size_t bytes)>
         refused;
     std::function<std::string()> next_request_id;
+    /// Decides, from its head alone, whether an upload may be sent at all (who is asking):
+    /// a refusal is answered before a byte of the body is read. Null: every upload may.
+    std::function<std::optional<Refusal>(const RequestHead&)> authorize_upload;
 };
 
 /// The server's front end. A few threads share one epoll set; each socket is armed for one

@@ -140,7 +140,7 @@ bool changes_state(std::string_view method) {
 // Fields the server deals with itself or ignores on purpose; the router never sees them.
 bool dropped_field(std::string_view name) {
     for (std::string_view f : {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade",
-                               "expect", "range", "if-range", "content-length", "host", "trailer"}) {
+                               "expect", "range", "if-range", "content-length", "host", "trailer", "x-gridmap-upload-type"}) {
         if (iequals_ascii(name, f)) return true;
     }
     return false;
@@ -231,6 +231,10 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
     if (head.count("Transfer-Encoding") > 0) {
         return refuse(411, "request bodies must be sent with a Content-Length (chunked or other transfer codings are not accepted)");
     }
+    const bool upload = !policy.upload_path.empty() && head.method == "POST" &&
+                        std::string_view(target).substr(0, target.find('?')) == policy.upload_path;
+    const std::size_t max_body = upload ? policy.max_upload_bytes : policy.max_body_bytes;
+    const auto& body_types = upload ? policy.upload_types : policy.body_types;
     const std::size_t lengths = head.count("Content-Length");
     if (lengths > 1) return refuse(400, "the request has more than one Content-Length field");
     if (lengths == 1) {
@@ -240,9 +244,9 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
         if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
             return refuse(400, "Content-Length is not a whole number");
         }
-        if (ec == std::errc::result_out_of_range || n > policy.max_body_bytes) {
-            return refuse(413, "the request body is larger than this server accepts (" +
-                                   std::to_string(policy.max_body_bytes) + " bytes)");
+        if (ec == std::errc::result_out_of_range || n > max_body) {
+            return refuse(413, std::string(upload ? "the upload" : "the request body") + " is larger than this server accepts (" +
+                                   std::to_string(max_body) + " bytes)");
         }
         out.body_bytes = static_cast<std::size_t>(n);
     }
@@ -253,9 +257,9 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
         if (changes_state(head.method)) {
             const auto type = head.field("Content-Type");
             const std::string media = type ? lower(trim(type->substr(0, type->find(';')))) : std::string();
-            if (std::find(policy.body_types.begin(), policy.body_types.end(), media) == policy.body_types.end()) {
+            if (std::find(body_types.begin(), body_types.end(), media) == body_types.end()) {
                 std::string accepted;
-                for (const auto& t : policy.body_types) accepted += (accepted.empty() ? "" : ", ") + t;
+                for (const auto& t : body_types) accepted += (accepted.empty() ? "" : ", ") + t;
                 Refusal r = refuse(415, "the request body must be " + accepted +
                                             (type ? "" : " (the request has no Content-Type)"));
                 r.headers.emplace_back("Accept-Post", accepted);
@@ -292,9 +296,16 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
     for (const auto& [name, value] : head.fields) {
         if (dropped_field(name)) continue;
         if (std::any_of(hop_by_hop.begin(), hop_by_hop.end(), [&](std::string_view t) { return iequals_ascii(t, name); })) continue;
+        // An upload's body is not the router's to read (it would parse a multipart body it
+        // never gets): its type is passed on under a name of the server's own.
+        if (upload && out.body_bytes > 0 && iequals_ascii(name, "Content-Type")) {
+            out.head.append("X-Gridmap-Upload-Type: ").append(value).append("\r\n");
+            continue;
+        }
         out.head.append(name).append(": ").append(value).append("\r\n");
     }
-    if (out.body_bytes > 0) out.head.append("Content-Length: ").append(std::to_string(out.body_bytes)).append("\r\n");
+    out.upload = upload && out.body_bytes > 0;
+    if (out.body_bytes > 0 && !out.upload) out.head.append("Content-Length: ").append(std::to_string(out.body_bytes)).append("\r\n");
     out.head.append("\r\n");
     return out;
 }

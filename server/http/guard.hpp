@@ -18,6 +18,12 @@ struct GuardPolicy {
     std::vector<std::string> allowed_hosts = {"localhost"};
     /// Media types a request body may have (parameters such as charset are ignored).
     std::vector<std::string> body_types = {"application/json"};
+    /// The path whose POST bodies are uploads: streamed to a file, not held in memory, up to
+    /// max_upload_bytes, of one of upload_types. Empty: no uploads.
+    std::string upload_path = "/imports";
+    std::size_t max_upload_bytes = std::size_t{512} << 20;
+    std::vector<std::string> upload_types = {"application/zip", "application/geopackage+sqlite3", "application/geo+json",
+                                             "multipart/form-data"};
 };
 
 /// A request the guard lets through, as the router will see it.
@@ -25,6 +31,10 @@ struct Admission {
     std::size_t body_bytes = 0;    ///< the body that follows the head (its Content-Length)
     bool expect_continue = false;  ///< the client waits for "100 Continue" before sending the body
     bool keep_alive = true;        ///< the client allows another request on the connection
+    /// The body is an upload (GuardPolicy::upload_path): it goes to a file, and `head` carries
+    /// no Content-Length, so the router reads no body, and its Content-Type as
+    /// X-Gridmap-Upload-Type (one a client sends itself is dropped).
+    bool upload = false;
     /// The head rewritten for the router: origin-form target, one Host, Content-Length when
     /// there is a body, and none of the fields the server handles itself or ignores
     /// (Connection and the fields it names, Keep-Alive, Transfer-Encoding, TE, Upgrade, Expect,

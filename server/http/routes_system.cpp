@@ -126,7 +126,7 @@ ordered_json common_responses() {
             {"403", problem_response("a write (POST, DELETE) from a page on another site (Origin)")},
             {"408", problem_response("the request did not arrive whole within read_timeout_s")},
             {"411", problem_response("a chunked request body (send Content-Length)")},
-            {"413", problem_response("the request body is over max_body_bytes")},
+            {"413", problem_response("the request body is over max_body_bytes (max_upload_bytes for /imports)")},
             {"414", problem_response("the request target is over 8 KiB")},
             {"415", problem_response("a compressed request body, or a body that is not application/json")},
             {"421", problem_response("a Host name the server does not answer for (allowed_hosts)")},
@@ -237,6 +237,37 @@ ordered_json openapi_document(const ServerConfig& config, const std::map<std::st
                                {{"200", {{"description", "metrics"}, {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})},
         {"/openapi.json", operation("this document", ordered_json::array(), {{"200", json_response("OpenAPI 3.0")}})},
         {"/session", session_operations()},
+        {"/imports", [&] {
+             ordered_json post = operation(
+                 "import a file into a layer as a job (admin): the body is a zipped shapefile (application/zip), a GeoPackage "
+                 "(application/geopackage+sqlite3), GeoJSON (application/geo+json) or multipart/form-data with one file part; "
+                 "it is streamed to a private file, never held in memory. 202 with Location: /jobs/{id}; the report is at "
+                 "/jobs/{id}/report",
+                 {param("layer", "query", "the layer to write", {{"type", "string"}}, true),
+                  param("mode", "query", "replace (default) or append", {{"type", "string"}, {"enum", {"replace", "append"}}}),
+                  param("srs", "query", "the source CRS, when the file has no .prj or a wrong one", {{"type", "string"}}),
+                  param("encoding", "query", "the attribute encoding (GBK, GB18030, UTF-8, …)", {{"type", "string"}}),
+                  param("filename", "query", "the file's name for the report and catalog (raw bodies)", {{"type", "string"}})},
+                 {{"202", json_response("the job, queued")},
+                  {"400", problem_response("no file, a bad layer name or mode, a malformed multipart body")},
+                  {"409", problem_response("an import into this layer is under way")},
+                  {"413", problem_response("the upload is over max_upload_bytes")},
+                  {"507", problem_response("the server's disk is full")}})["get"];
+             post["requestBody"] = {{"required", true},
+                                    {"content", {{"application/zip", ordered_json::object()},
+                                                 {"application/geopackage+sqlite3", ordered_json::object()},
+                                                 {"application/geo+json", ordered_json::object()},
+                                                 {"multipart/form-data", ordered_json::object()}}}};
+             return ordered_json{{"post", post}};
+         }()},
+        {"/jobs/{id}/report",
+         operation("what an import did, as gridmap import --report writes it: features read, imported, repaired, skipped with "
+                   "reasons, encoding and CRS and where each came from, field mapping",
+                   {param("id", "path", "job id", {{"type", "string"}}, true)},
+                   {{"200", json_response("the import report")},
+                    {"400", problem_response("the import failed: the detail says why")},
+                    {"404", problem_response("no such job, or not an import")},
+                    {"409", problem_response("the import has not finished, or was cancelled")}})},
         {"/analysis/{kind}", analysis_operation()},
         {"/jobs/{id}", jobs_operations()},
         {"/jobs/{id}/result.{format}",

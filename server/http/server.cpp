@@ -25,6 +25,8 @@ std::atomic<std::uint64_t> g_next_request{1};
 thread_local std::string t_route;
 thread_local std::string t_request_id;
 thread_local std::chrono::steady_clock::time_point t_started;
+// The file holding the body of the upload being answered on this thread ("" for other requests).
+thread_local std::string t_upload_path;
 
 std::string next_request_id() {
     char buf[20];
@@ -81,6 +83,9 @@ LoopSettings loop_settings(const ServerConfig& c) {
     s.max_requests_per_connection = c.keep_alive_max_count;
     s.max_connections = c.max_connections;
     s.threads = static_cast<std::size_t>(c.worker_threads());
+    s.policy.max_upload_bytes = c.max_upload_bytes;
+    s.upload_dir = c.uploads();
+    s.upload_timeout = std::chrono::seconds(c.upload_timeout_s);
     return s;
 }
 
@@ -106,13 +111,21 @@ Server::Server(ServerConfig config)
         LoopCallbacks{[this](Exchange& ex) { process(ex); },
                       [this](const Refusal& r, std::string_view method, std::string_view target, std::string_view id,
                              std::size_t bytes) { log_refusal(r, method, target, id, bytes); },
-                      next_request_id});
+                      next_request_id,
+                      [this](const RequestHead& head) { return authorize_upload(head); }});
     // A style that exists but does not parse is a configuration error, found at start.
     if (std::filesystem::exists(m_config.style)) {
         std::ifstream in(m_config.style, std::ios::binary);
         m_style_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         m_style = std::make_unique<geo::style::Style>(geo::style::load_style(m_style_json));
     }
+    m_jobs.set_audit([this](std::int64_t token_id, const std::string& who, const std::string& action, const std::string& target,
+                            const std::string& outcome, const std::string& detail) {
+        Caller caller;
+        caller.token_id = token_id;
+        caller.name = who;
+        audit(caller, action, target, outcome, detail);
+    });
     m_http.set_payload_max_length(m_config.max_body_bytes);
     // Only for the Keep-Alive field cpp-httplib writes; the loop enforces both.
     m_http.set_keep_alive_timeout(m_config.keep_alive_timeout_s);
@@ -235,6 +248,7 @@ void Server::handle(const std::string& name, Role minimum, const Handler& handle
     const std::string host = req.get_header_value("Host");
     RequestContext ctx(req, res, t_request_id, "http://" + (host.empty() ? m_config.host + ":" + std::to_string(m_port) : host),
                        unscoped_store());
+    ctx.upload_path = t_upload_path;
     try {
         // Tokens travel in the Authorization header only: a URL is logged, cached and shared.
         if (req.has_param("access_token") || req.has_param("token")) {
@@ -284,6 +298,7 @@ void Server::handle(const std::string& name, Role minimum, const Handler& handle
 // cpp-httplib itself — may end the process: it becomes a logged 500.
 void Server::process(Exchange& ex) {
     ExchangeStream stream(ex);
+    t_upload_path = ex.upload_path;
     bool closed = false;
     try {
         if (!m_http.route(stream, ex.close, closed)) ex.close = true;
@@ -338,6 +353,26 @@ void Server::audit(const Caller& caller, std::string action, std::string target,
     }
 }
 
+std::optional<Refusal> Server::authorize_upload(const RequestHead& head) {
+    const auto field = [&](std::string_view name) {
+        const auto v = head.field(name);
+        return v ? std::string(*v) : std::string();
+    };
+    Identity who = m_access.identify(unscoped_store(), field("Authorization"), field("Cookie"));
+    if (!who.refused.empty()) m_access.audit_refusal(unscoped_store(), "(upload)", who.refused);
+    if (who.caller.role == Role::anonymous) {
+        return Refusal{401,
+                       who.refused.empty() ? "uploads need an admin's token (Authorization: Bearer)"
+                                           : "the token was not accepted (" + who.refused + ")",
+                       {{"WWW-Authenticate", who.refused.empty() ? "Bearer realm=\"gridmap\"" : "Bearer realm=\"gridmap\", error=\"invalid_token\""}}};
+    }
+    if (who.caller.role < Role::admin) {
+        return Refusal{403, std::string("uploads are for the admin role; the token is a ") + geo::access::to_string(who.caller.role) + "'s",
+                       {}};
+    }
+    return std::nullopt;
+}
+
 int Server::bind() {
     // Fail at start, not at the first request, when the database cannot be read.
     auto store = geo::store::open_store(m_config.db, false);
@@ -353,8 +388,24 @@ int Server::bind() {
                                  "--db " + m_config.db + " (it is printed once), or start with --open on a loopback "
                                  "address for a local demo");
     }
+    prepare_upload_dir();
     m_port = m_loop->listen(m_config.host, m_config.port);
     return m_port;
+}
+
+// The private folder uploads go to: created (mode 0700) when missing; files an earlier server
+// left there when it was killed are removed, since no request or job of this one owns them.
+void Server::prepare_upload_dir() {
+    namespace fs = std::filesystem;
+    const fs::path dir = m_config.uploads();
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+    if (!fs::is_directory(dir)) throw std::runtime_error("cannot create the upload folder " + dir.string());
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.starts_with("upload-") || name.starts_with("import-")) fs::remove_all(entry.path(), ec);
+    }
 }
 
 void Server::run() { m_loop->run(); }

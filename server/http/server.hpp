@@ -40,6 +40,9 @@ struct RequestContext {
     Caller caller;
     /// This thread's store, unscoped; routes read through store().
     geo::store::Store* base_store = nullptr;
+    /// POST /imports: the file the upload's body was written to (the route may rename it away;
+    /// otherwise it is removed after the answer). "" for every other request.
+    std::string upload_path;
 
     /// The store as the caller may see it: every read is made in the caller's scope.
     geo::store::Store& store() {
@@ -123,6 +126,8 @@ private:
                 httplib::Response& res);
     void register_routes();
     void process(Exchange& exchange);
+    std::optional<Refusal> authorize_upload(const RequestHead& head);
+    void prepare_upload_dir();
     void log_refusal(const Refusal& refusal, std::string_view method, std::string_view target,
                      std::string_view request_id, std::size_t bytes);
 

@@ -69,7 +69,9 @@ std::vector<RouteCase> route_table() {
         {"GET", "/jobs/00000000-0000-0000-0000-000000000000", "", planners_up_404},
         {"DELETE", "/jobs/00000000-0000-0000-0000-000000000000", "", planners_up_404},
         {"GET", "/jobs/00000000-0000-0000-0000-000000000000/result.json", "", planners_up_404},
+        {"GET", "/jobs/00000000-0000-0000-0000-000000000000/report", "", planners_up_404},
         {"GET", "/metrics", "", admins_200},
+        {"POST", "/imports", "", {401, 401, 401, 401, 403, 403, 400}},
         {"DELETE", "/collections/no_such_layer", "", admins_404},
     };
 }
@@ -117,6 +119,7 @@ TEST(Access, TheRouteTableCoversEveryRegisteredRoute) {
         {"/analysis/{kind}", "/analysis/coverage"},
         {"/jobs/{id}", "/jobs/00000000-0000-0000-0000-000000000000"},
         {"/jobs/{id}/result", "/jobs/00000000-0000-0000-0000-000000000000/result.json"},
+        {"/jobs/{id}/report", "/jobs/00000000-0000-0000-0000-000000000000/report"},
     };
     for (const auto& [route, role] : server.route_roles()) {
         const auto space = route.find(' ');

@@ -189,7 +189,7 @@ TEST(Analysis, AFullQueueAnswers503WithRetryAfterAndJobsCanBeCancelled) {
     EXPECT_EQ(full->status, 503) << full->body;
     EXPECT_FALSE(full->get_header_value("Retry-After").empty());
     EXPECT_EQ(full->get_header_value("Content-Type"), "application/problem+json");
-    EXPECT_NE(json::parse(full->body)["detail"].get<std::string>().find("analyses are waiting"), std::string::npos)
+    EXPECT_NE(json::parse(full->body)["detail"].get<std::string>().find("jobs are waiting"), std::string::npos)
         << full->body;
 
     // Cancelling a waiting job is immediate; its result is a 409 conflict, never a 500.
