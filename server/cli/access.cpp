@@ -1,12 +1,13 @@
 // gridmap token create|list|revoke and gridmap audit: the administrator's side of access control.
 #include <chrono>
 #include <cstdio>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "geo/access/access.hpp"
 #include "geo/error.hpp"
 #include "geo/store/store.hpp"
+#include "geo/text/encoding.hpp"
+#include "http/params.hpp"
 
 namespace gridmap::cli {
 
@@ -29,27 +30,13 @@ std::string checked_text(const std::string& what, const std::string& text, std::
         if (c < 0x20 || c == 0x7f) throw UsageError(what + " holds a control character");
     }
     // Stored as SQLite text and JSON: it must be valid UTF-8.
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (n == 0 || i + n > text.size()) throw UsageError(what + " is not valid UTF-8");
-        for (std::size_t k = 1; k < n; ++k) {
-            if ((static_cast<unsigned char>(text[i + k]) >> 6) != 2) throw UsageError(what + " is not valid UTF-8");
-        }
-        i += n;
-    }
+    if (!geo::text::is_valid_utf8(text)) throw UsageError(what + " is not valid UTF-8");
     return text;
 }
 
 std::vector<std::string> split_grids(const std::string& list) {
-    std::vector<std::string> out;
-    std::stringstream ss(list);
-    std::string code;
-    while (std::getline(ss, code, ',')) {
-        if (code.empty()) continue;
-        out.push_back(checked_text("a grid code", code, 64));
-    }
+    std::vector<std::string> out = gridmap::http::split_list(list);
+    for (const auto& code : out) checked_text("a grid code", code, 64);
     if (out.size() > 1000) throw UsageError("--grids names more than 1,000 grid cells");
     return out;
 }

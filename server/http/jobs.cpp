@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <random>
 
+#include "geo/access/access.hpp"
 #include "geo/error.hpp"
 #include "http/problem.hpp"
 
@@ -105,7 +106,7 @@ std::shared_ptr<Job> JobRunner::submit(geo::analysis::AnalysisRequest request) {
     return enqueue(std::make_shared<Job>(new_job_id(m_next++), std::move(request)));
 }
 
-std::shared_ptr<Job> JobRunner::submit(ImportRequest request) {
+std::shared_ptr<Job> JobRunner::submit(ImportRequest request, geo::store::Store& store) {
     // The upload is the job's now: removed on every way out, refusals here included.
     struct Remove {
         std::string path;
@@ -127,7 +128,9 @@ std::shared_ptr<Job> JobRunner::submit(ImportRequest request) {
                                                      " jobs are waiting already: try again when one has finished");
     }
     remove.path.clear();
-    return enqueue(std::make_shared<Job>(new_job_id(m_next++), std::move(request)));
+    auto job = std::make_shared<Job>(new_job_id(m_next++), std::move(request));
+    save_record(*job, store);
+    return enqueue(std::move(job));
 }
 
 std::shared_ptr<Job> JobRunner::find(const std::string& id) const {
@@ -185,6 +188,7 @@ void JobRunner::work() {
         try {
             if (!store) store = geo::store::open_store(m_db, false);
             if (job->import()) {
+                save_record(*job, *store);
                 run_import(*job, *store);
             } else {
                 auto result = std::make_shared<const geo::analysis::AnalysisResult>(geo::analysis::run_analysis(
@@ -235,6 +239,14 @@ void JobRunner::work() {
             job->m_state.cancel_requested = false;
             job->m_state.finished = std::chrono::system_clock::now();
         }
+        if (job->import()) {
+            try {
+                if (!store) store = geo::store::open_store(m_db, false);
+                save_record(*job, *store);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "import job %s: could not record its end: %s\n", job->id().c_str(), e.what());
+            }
+        }
         std::lock_guard lock(m_mutex);
         retire(job->id());
     }
@@ -271,6 +283,34 @@ void JobRunner::run_import(Job& job, geo::store::Store& store) {
     job.m_state.status = Job::Status::succeeded;
     job.m_state.progress = 1;
     job.m_state.stage = "done";
+}
+
+void JobRunner::save_record(const Job& job, geo::store::Store& store) {
+    const ImportRequest* im = job.import();
+    if (!im) return;
+    const auto s = job.snapshot();
+    const auto iso = [](std::chrono::system_clock::time_point t) {
+        return t == std::chrono::system_clock::time_point{}
+                   ? std::string()
+                   : geo::access::iso_utc(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+    };
+    geo::store::JobRecord r;
+    r.id = job.id();
+    r.kind = "import";
+    r.layer = im->options.layer;
+    r.status = std::string(to_string(s.status));
+    r.detail = s.error;
+    r.created_at = iso(s.created);
+    r.finished_at = iso(s.finished);
+    r.token_id = im->token_id;
+    r.who = im->who;
+    r.file = im->upload_name;
+    if (const auto report = job.report()) r.report = geo::import::to_json(*report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    try {
+        store.save_job(r);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "import job %s: could not record it in the database: %s\n", job.id().c_str(), e.what());
+    }
 }
 
 void JobRunner::retire(const std::string& id) {

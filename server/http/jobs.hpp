@@ -92,7 +92,9 @@ public:
     /// Queues an import. Throws geo::Error: conflict when an import into the same layer is
     /// queued or running, unavailable when max_waiting jobs already wait. The uploaded file is
     /// the job's from now on, whatever happens.
-    std::shared_ptr<Job> submit(ImportRequest request);
+    /// Its record is written to `store` (queued), and rewritten by the job as it runs and ends,
+    /// so that a restarted server can say how it ended.
+    std::shared_ptr<Job> submit(ImportRequest request, geo::store::Store& store);
     /// Where imports' ends are written to the audit log.
     void set_audit(AuditSink sink) { m_audit = std::move(sink); }
     /// Cancels a queued job at once and a running one at its next step (what it would have
@@ -107,6 +109,8 @@ private:
     void work();
     std::shared_ptr<Job> enqueue(std::shared_ptr<Job> job);
     void run_import(Job& job, geo::store::Store& store);
+    /// Writes an import's record; a failure is logged, never thrown (the job goes on).
+    static void save_record(const Job& job, geo::store::Store& store);
     /// Keeps a finished job's id, dropping the oldest beyond keep_finished. m_mutex held.
     void retire(const std::string& id);
 

@@ -100,7 +100,7 @@ ordered_json job_json(const Job& job, const std::string& base_url) {
 
 std::shared_ptr<Job> job_of(Server& server, const std::string& id) {
     auto job = server.jobs().find(id);
-    if (!job) throw geo::Error(geo::Errc::not_found, "no analysis job " + id + " (finished jobs are kept for a while only)");
+    if (!job) throw geo::Error(geo::Errc::not_found, "no job " + id + " (finished analyses are kept for a while only)");
     return job;
 }
 
@@ -117,8 +117,40 @@ void start(Server& server, RequestContext& ctx) {
     ctx.res.set_content(json_text(job_json(*job, ctx.base_url)), "application/json");
 }
 
+// An import this server no longer holds in memory (an earlier server ran it, or it was
+// dropped as one of the oldest), from its record in the database.
+ordered_json record_json(const geo::store::JobRecord& r, const std::string& base_url) {
+    const std::string self = base_url + "/jobs/" + r.id;
+    ordered_json j = {{"id", r.id},
+                      {"kind", r.kind},
+                      {"status", r.status},
+                      {"progress", r.status == "succeeded" ? 1 : 0},
+                      {"stage", r.status == "succeeded" ? "done" : ""},
+                      {"cancel_requested", false},
+                      {"created", r.created_at.empty() ? ordered_json(nullptr) : ordered_json(r.created_at)},
+                      {"started", nullptr},
+                      {"finished", r.finished_at.empty() ? ordered_json(nullptr) : ordered_json(r.finished_at)},
+                      {"layer", r.layer},
+                      {"file", r.file}};
+    ordered_json links = ordered_json::array({{{"href", self}, {"rel", "self"}, {"type", "application/json"}}});
+    if (r.status == "succeeded") {
+        links.push_back({{"href", self + "/report"}, {"rel", "result"}, {"type", "application/json"}, {"title", "import report"}});
+    }
+    if (r.status == "failed") j["error"] = {{"status", 400}, {"detail", r.detail}};
+    j["links"] = std::move(links);
+    return j;
+}
+
 void status(Server& server, RequestContext& ctx) {
-    const auto job = job_of(server, ctx.req.matches[1].str());
+    const std::string id = ctx.req.matches[1].str();
+    if (!server.jobs().find(id)) {
+        if (const auto record = ctx.store().job(id)) {
+            ctx.res.set_header("Cache-Control", "no-store");
+            ctx.res.set_content(json_text(record_json(*record, ctx.base_url)), "application/json");
+            return;
+        }
+    }
+    const auto job = job_of(server, id);
     ctx.res.set_header("Cache-Control", "no-store");
     ctx.res.set_content(json_text(job_json(*job, ctx.base_url)), "application/json");
 }
@@ -338,7 +370,7 @@ void start_import(Server& server, RequestContext& ctx) {
     cleanup.path.clear();  // the job owns the folder from here, refused or not
     request.token_id = ctx.caller.token_id;
     request.who = ctx.caller.name;
-    const auto job = server.jobs().submit(std::move(request));
+    const auto job = server.jobs().submit(std::move(request), ctx.store());
     ctx.res.status = 202;
     ctx.res.set_header("Location", ctx.base_url + "/jobs/" + job->id());
     ctx.res.set_header("Cache-Control", "no-store");
@@ -347,7 +379,16 @@ void start_import(Server& server, RequestContext& ctx) {
 
 // GET /jobs/{id}/report: what an import did, as gridmap import --report writes it.
 void report(Server& server, RequestContext& ctx) {
-    const auto job = job_of(server, ctx.req.matches[1].str());
+    const std::string id = ctx.req.matches[1].str();
+    if (!server.jobs().find(id)) {
+        if (const auto record = ctx.store().job(id)) {
+            if (record->status == "failed") throw geo::Error(geo::Errc::invalid_argument, "the import failed: " + record->detail);
+            if (record->status != "succeeded") throw geo::Error(geo::Errc::conflict, "the import was " + record->status);
+            ctx.res.set_content(record->report, "application/json");
+            return;
+        }
+    }
+    const auto job = job_of(server, id);
     if (!job->import()) throw geo::Error(geo::Errc::not_found, "job " + job->id() + " is an analysis: see /jobs/" + job->id());
     const auto state = job->snapshot();
     if (state.status == Job::Status::failed) throw geo::Error(geo::Errc::invalid_argument, "the import failed: " + state.error);

@@ -377,6 +377,12 @@ int Server::bind() {
     // Fail at start, not at the first request, when the database cannot be read.
     auto store = geo::store::open_store(m_config.db, false);
     store->layers();
+    // An import under way when the last server stopped (a kill, a power cut) did not finish:
+    // its transaction was rolled back, and its record says so.
+    if (const auto n = store->fail_unfinished_jobs("the server stopped before the import finished; the layer is as it was before it");
+        n > 0) {
+        std::fprintf(stderr, "%lld import job(s) were under way when the server last stopped: marked failed\n", static_cast<long long>(n));
+    }
     if (m_config.open) {
         if (!is_loopback_host(m_config.host)) {
             throw std::runtime_error("--open serves everything to everyone, so it is allowed only on a loopback address "

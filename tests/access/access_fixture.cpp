@@ -47,27 +47,7 @@ AccessServer::AccessServer() {
     config.access_log = true;
     config.read_timeout_s = 5;
     config.style = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json").string();
-    m_server = std::make_unique<gridmap::http::Server>(config);
-    m_port = m_server->bind();
-    m_thread = std::thread([this] { m_server->run(); });
-    for (int i = 0; i < 200; ++i) {
-        auto res = client().Get("/health");
-        if (res && res->status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    throw std::runtime_error("the test server did not start");
-}
-
-AccessServer::~AccessServer() {
-    m_server->stop();
-    if (m_thread.joinable()) m_thread.join();
-}
-
-httplib::Client AccessServer::client() const {
-    httplib::Client c("127.0.0.1", m_port);
-    c.set_connection_timeout(5, 0);
-    c.set_read_timeout(20, 0);
-    return c;
+    m_running = std::make_unique<ServerThread>(config);
 }
 
 httplib::Headers AccessServer::headers(const std::string& who) const {

@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include "http/server.hpp"
+#include "server/server_fixture.hpp"
 #include "support/test_support.hpp"
 
 namespace gridmap::test {
@@ -23,11 +24,8 @@ public:
     static constexpr const char* k_cell_b = "310101013-001-02";
 
     AccessServer();
-    ~AccessServer();
-    AccessServer(const AccessServer&) = delete;
-    AccessServer& operator=(const AccessServer&) = delete;
 
-    int port() const { return m_port; }
+    int port() const { return m_running->port(); }
     std::string db() const { return (m_dir.path() / "demo.sqlite").string(); }
     /// The token for a caller: "admin", "planner", "worker" (cell A), "worker_b" (cell B),
     /// "worker_none" (no cells), "expired", "revoked"; "" for anonymous.
@@ -41,14 +39,12 @@ public:
 
 private:
     httplib::Headers headers(const std::string& who) const;
-    httplib::Client client() const;
+    httplib::Client client() const { return m_running->client(); }
 
     TempDir m_dir;
     std::map<std::string, std::string> m_tokens;
     std::map<std::string, std::int64_t> m_ids;
-    std::unique_ptr<gridmap::http::Server> m_server;
-    std::thread m_thread;
-    int m_port = 0;
+    std::unique_ptr<ServerThread> m_running;
 };
 
 /// The suite-wide server, started on first use.

@@ -393,17 +393,18 @@ TEST(Access, DeletingALayerIsAnAdminsAndIsAudited) {
     config.port = 0;
     config.threads = 2;
     config.access_log = false;
-    gridmap::http::Server server(config);
-    const int port = server.bind();
-    std::thread thread([&] { server.run(); });
-    httplib::Client client("127.0.0.1", port);
-    testing::internal::CaptureStderr();
-    const auto res = client.Delete("/collections/stations", httplib::Headers{{"Authorization", "Bearer " + token}});
-    testing::internal::GetCapturedStderr();
-    server.stop();
-    thread.join();
-    ASSERT_TRUE(res);
-    EXPECT_EQ(res->status, 204) << res->body;
+    int status = 0;
+    std::string body;
+    {
+        gridmap::test::ServerThread running(config);
+        testing::internal::CaptureStderr();
+        const auto res = running.client().Delete("/collections/stations", httplib::Headers{{"Authorization", "Bearer " + token}});
+        testing::internal::GetCapturedStderr();
+        ASSERT_TRUE(res);
+        status = res->status;
+        body = res->body;
+    }
+    EXPECT_EQ(status, 204) << body;
     EXPECT_FALSE(store->layer("stations"));
     EXPECT_TRUE(store->layer("grid_cells"));
     const auto log = store->audit("", 1000);

@@ -17,7 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "geo/store/store.hpp"
+#include "hostile/server_process.hpp"
 #include "http/server.hpp"
+#include "server/server_fixture.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -45,23 +47,13 @@ public:
         config.threads = 4;
         config.access_log = false;
         config.max_upload_bytes = max_upload;
-        m_server = std::make_unique<gridmap::http::Server>(config);
-        m_port = m_server->bind();
-        m_thread = std::thread([this] { m_server->run(); });
-    }
-    ~ImportServer() {
-        m_server->stop();
-        m_thread.join();
+        m_running = std::make_unique<gridmap::test::ServerThread>(config);
     }
     std::string db() const { return (m_dir / "d.sqlite").string(); }
     fs::path uploads() const { return db() + ".uploads"; }
-    int port() const { return m_port; }
+    int port() const { return m_running->port(); }
     httplib::Headers auth(const std::string& who) const { return {{"Authorization", "Bearer " + m_tokens.at(who)}}; }
-    httplib::Client client() const {
-        httplib::Client c("127.0.0.1", m_port);
-        c.set_read_timeout(30, 0);
-        return c;
-    }
+    httplib::Client client() const { return m_running->client(); }
     // Follows a job until it ends; its last state.
     json wait(const std::string& location) const {
         const std::string path = location.substr(location.find("/jobs/"));
@@ -84,9 +76,7 @@ public:
 private:
     gridmap::test::TempDir m_dir;
     std::map<std::string, std::string> m_tokens;
-    std::unique_ptr<gridmap::http::Server> m_server;
-    std::thread m_thread;
-    int m_port = 0;
+    std::unique_ptr<gridmap::test::ServerThread> m_running;
 };
 
 std::string zipped_survey_buildings(const fs::path& dir) {
@@ -274,4 +264,62 @@ TEST(Imports, OneImportPerLayerAtATimeAndReadersSeeNoError) {
     EXPECT_TRUE(server.leftovers().empty());
 }
 
+// A GeoJSON of `n` small squares: big enough that importing it takes a while.
+std::string many_squares(int n) {
+    std::string out = R"({"type":"FeatureCollection","features":[)";
+    char buf[400];
+    for (int i = 0; i < n; ++i) {
+        const double x = 121.48 + (i % 300) * 0.0001, y = 31.22 + (i / 300) * 0.0001;
+        std::snprintf(buf, sizeof buf,
+                      R"(%s{"type":"Feature","properties":{"name":"楼%d","floors":%d},"geometry":{"type":"Polygon","coordinates":[[[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f],[%.6f,%.6f]]]}})",
+                      i ? "," : "", i, 1 + i % 30, x, y, x + 0.00005, y, x + 0.00005, y + 0.00005, x, y + 0.00005, x, y);
+        out += buf;
+    }
+    return out + "]}";
+}
+
+TEST(Imports, AKillDuringAnUploadedImportLosesNothingAndTheJobSaysItFailed) {
+    gridmap::test::TempDir uploads;
+    const gridmap::test::ServerProcess::Settings settings{{"upload_dir", "\"" + uploads.path().string() + "\""}};
+    auto first = std::make_unique<gridmap::test::ServerProcess>(settings);
+    const std::int64_t before = feature_count(first->db(), "buildings");
+    ASSERT_GT(before, 1000);
+    const std::string body = many_squares(60000);
+    httplib::Client client("127.0.0.1", first->port());
+    client.set_read_timeout(60, 0);
+    auto res = client.Post("/imports?layer=buildings&mode=replace", body, "application/geo+json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 202) << res->body;
+    const std::string id = json::parse(res->body)["id"];
+    // Killed once it is writing features.
+    bool running = false;
+    for (int i = 0; i < 600 && !running; ++i) {
+        const auto s = client.Get("/jobs/" + id);
+        ASSERT_TRUE(s && s->status == 200);
+        const json j = json::parse(s->body);
+        ASSERT_NE(j["status"], "succeeded") << "the import finished before it could be killed";
+        running = j["status"] == "running" && j["progress"].get<double>() > 0.05;
+        if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(running);
+    first->kill9();
+    EXPECT_FALSE(fs::is_empty(uploads.path())) << "the upload was already gone before the kill";
+
+    gridmap::test::ServerProcess second(settings, first->db());
+    const auto check = gridmap::test::run({gridmap::test::gridmap_binary().string(), "check", "--db", second.db()});
+    EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+    EXPECT_EQ(feature_count(second.db(), "buildings"), before);
+    httplib::Client again("127.0.0.1", second.port());
+    const auto s = again.Get("/jobs/" + id);
+    ASSERT_TRUE(s);
+    ASSERT_EQ(s->status, 200) << s->body;
+    const json j = json::parse(s->body);
+    EXPECT_EQ(j["status"], "failed") << j.dump();
+    EXPECT_NE(j["error"]["detail"].get<std::string>().find("stopped"), std::string::npos) << j.dump();
+    // The restarted server cleared what the killed one left in the upload folder.
+    EXPECT_TRUE(fs::is_empty(uploads.path()));
+    EXPECT_EQ(second.terminate(), 0);
+}
+
 }  // namespace
+

@@ -11,6 +11,33 @@
 
 namespace gridmap::test {
 
+ServerThread::ServerThread(const gridmap::http::ServerConfig& config) {
+    m_server = std::make_unique<gridmap::http::Server>(config);
+    m_port = m_server->bind();
+    m_thread = std::thread([this] { m_server->run(); });
+    // Ready when it answers.
+    for (int i = 0; i < 200; ++i) {
+        auto res = client().Get("/health");
+        if (res && res->status == 200) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    m_server->stop();
+    m_thread.join();
+    throw std::runtime_error("the test server did not start");
+}
+
+ServerThread::~ServerThread() {
+    m_server->stop();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+httplib::Client ServerThread::client() const {
+    httplib::Client c("127.0.0.1", m_port);
+    c.set_connection_timeout(5, 0);
+    c.set_read_timeout(20, 0);
+    return c;
+}
+
 DemoServer::DemoServer() {
     import_demo(db());
     gridmap::http::ServerConfig config;
@@ -24,28 +51,7 @@ DemoServer::DemoServer() {
     config.read_timeout_s = 1;
     config.keep_alive_max_count = 3;
     config.style = (std::filesystem::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json").string();
-    m_server = std::make_unique<gridmap::http::Server>(config);
-    m_port = m_server->bind();
-    m_thread = std::thread([this] { m_server->run(); });
-    // Ready when it answers.
-    for (int i = 0; i < 200; ++i) {
-        auto res = client().Get("/health");
-        if (res && res->status == 200) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    throw std::runtime_error("the test server did not start");
-}
-
-DemoServer::~DemoServer() {
-    m_server->stop();
-    if (m_thread.joinable()) m_thread.join();
-}
-
-httplib::Client DemoServer::client() const {
-    httplib::Client c("127.0.0.1", m_port);
-    c.set_connection_timeout(5, 0);
-    c.set_read_timeout(10, 0);
-    return c;
+    m_running = std::make_unique<ServerThread>(config);
 }
 
 DemoServer& demo_server() {

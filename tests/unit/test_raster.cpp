@@ -227,6 +227,9 @@ public:
     std::int64_t tokens_version() override { return 0; }
     void append_audit(const geo::access::AuditEntry&) override { throw geo::Error(geo::Errc::unsupported, "read-only"); }
     std::vector<geo::access::AuditEntry> audit(std::string_view, std::int64_t) override { return {}; }
+    void save_job(const geo::store::JobRecord&) override { throw geo::Error(geo::Errc::unsupported, "read-only"); }
+    std::optional<geo::store::JobRecord> job(std::string_view) override { return std::nullopt; }
+    std::int64_t fail_unfinished_jobs(std::string_view) override { return 0; }
 
 private:
     std::map<std::string, std::pair<geo::LayerInfo, std::vector<geo::Feature>>> m_layers;

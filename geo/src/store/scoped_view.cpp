@@ -33,6 +33,9 @@ public:
     std::vector<access::AuditEntry> audit(std::string_view since, std::int64_t limit) override {
         return m_base.audit(since, limit);
     }
+    void save_job(const JobRecord& job) override { m_base.save_job(job); }
+    std::optional<JobRecord> job(std::string_view id) override { return m_base.job(id); }
+    std::int64_t fail_unfinished_jobs(std::string_view detail) override { return m_base.fail_unfinished_jobs(detail); }
 
 private:
     // The view's scope replaces the query's: a caller's view is never widened by its query.

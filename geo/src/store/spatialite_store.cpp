@@ -42,20 +42,15 @@ constexpr const char* k_access_tables =
     " id INTEGER PRIMARY KEY, at TEXT NOT NULL, token_id INTEGER NOT NULL, who TEXT NOT NULL,"
     " action TEXT NOT NULL, target TEXT NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS gridmap_audit_at ON gridmap_audit(at);"
+    "CREATE TABLE IF NOT EXISTS gridmap_jobs ("
+    " id TEXT PRIMARY KEY, kind TEXT NOT NULL, layer TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, finished_at TEXT NOT NULL, token_id INTEGER NOT NULL, who TEXT NOT NULL,"
+    " file TEXT NOT NULL, report TEXT NOT NULL);"
     "INSERT OR IGNORE INTO gridmap_meta(key, value) VALUES ('tokens_version', '0');";
 
 const std::set<std::string> k_geometry_types = {"POINT", "MULTIPOINT", "LINESTRING",
                                                 "MULTILINESTRING", "POLYGON", "MULTIPOLYGON",
                                                 "GEOMETRY"};
-
-std::string utc_now_iso8601() {
-    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 FieldType field_type_from(const std::string& s) {
     if (s == "integer") return FieldType::integer;
@@ -160,6 +155,9 @@ public:
     std::int64_t tokens_version() override;
     void append_audit(const access::AuditEntry& entry) override;
     std::vector<access::AuditEntry> audit(std::string_view since, std::int64_t limit) override;
+    void save_job(const JobRecord& job) override;
+    std::optional<JobRecord> job(std::string_view id) override;
+    std::int64_t fail_unfinished_jobs(std::string_view detail) override;
 
     SpatialiteDb& db() { return *m_db; }
     /// Rows whose spatial index entry is missing, stray or of the wrong box.
@@ -400,7 +398,7 @@ void SpatialiteStore::write_catalog(const NewLayer& layer, const std::vector<Fie
         .bind(4, std::string_view(layer.source_file))
         .bind(5, std::string_view(layer.source_crs))
         .bind(6, std::string_view(layer.encoding))
-        .bind(7, std::string_view(utc_now_iso8601()))
+        .bind(7, std::string_view(access::now_utc()))
         .bind(8, stats.column_int(0));
     for (int i = 1; i <= 4; ++i) {
         if (stats.is_null(i)) {
@@ -637,9 +635,10 @@ std::vector<std::string> SpatialiteStore::check() {
 }
 
 bool SpatialiteStore::has_access_tables() {
-    Statement st(m_db->get(), "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('gridmap_tokens', 'gridmap_audit')");
+    Statement st(m_db->get(),
+                 "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('gridmap_tokens', 'gridmap_audit', 'gridmap_jobs')");
     st.step();
-    return st.column_int(0) == 2;
+    return st.column_int(0) == 3;
 }
 
 std::int64_t SpatialiteStore::add_token(const access::TokenRecord& token) {
@@ -729,6 +728,45 @@ void SpatialiteStore::append_audit(const access::AuditEntry& e) {
         .bind(6, std::string_view(e.outcome))
         .bind(7, std::string_view(e.detail));
     put.run();
+}
+
+void SpatialiteStore::save_job(const JobRecord& j) {
+    m_db->require_writable();
+    Statement put(m_db->get(),
+                  "INSERT OR REPLACE INTO gridmap_jobs(id, kind, layer, status, detail, created_at, finished_at, token_id, who, file,"
+                  " report) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    put.bind(1, std::string_view(j.id))
+        .bind(2, std::string_view(j.kind))
+        .bind(3, std::string_view(j.layer))
+        .bind(4, std::string_view(j.status))
+        .bind(5, std::string_view(j.detail))
+        .bind(6, std::string_view(j.created_at))
+        .bind(7, std::string_view(j.finished_at))
+        .bind(8, j.token_id)
+        .bind(9, std::string_view(j.who))
+        .bind(10, std::string_view(j.file))
+        .bind(11, std::string_view(j.report));
+    put.run();
+}
+
+std::optional<JobRecord> SpatialiteStore::job(std::string_view id) {
+    if (!has_access_tables()) return std::nullopt;
+    Statement st(m_db->get(), "SELECT id, kind, layer, status, detail, created_at, finished_at, token_id, who, file, report"
+                              " FROM gridmap_jobs WHERE id = ?");
+    st.bind(1, id);
+    if (!st.step()) return std::nullopt;
+    return JobRecord{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3), st.column_text(4),
+                     st.column_text(5), st.column_text(6), st.column_int(7),  st.column_text(8), st.column_text(9),
+                     st.column_text(10)};
+}
+
+std::int64_t SpatialiteStore::fail_unfinished_jobs(std::string_view detail) {
+    m_db->require_writable();
+    Statement st(m_db->get(), "UPDATE gridmap_jobs SET status = 'failed', detail = ?, finished_at = ?"
+                              " WHERE status IN ('queued', 'running')");
+    st.bind(1, detail).bind(2, std::string_view(access::now_utc()));
+    st.run();
+    return sqlite3_changes(m_db->get());
 }
 
 std::vector<access::AuditEntry> SpatialiteStore::audit(std::string_view since, std::int64_t limit) {

@@ -78,6 +78,21 @@ struct FeatureQuery {
     access::Scope scope;
 };
 
+/// A job a server ran for a client (an import over HTTP), as the database keeps it: so that
+/// how it ended is still known after the server restarts, or on another server.
+struct JobRecord {
+    std::string id;
+    std::string kind;     ///< "import"
+    std::string layer;
+    std::string status;   ///< queued, running, succeeded, failed, cancelled
+    std::string detail;   ///< failed: why
+    std::string created_at, finished_at;  ///< UTC, ISO 8601 ("" until finished)
+    std::int64_t token_id = 0;
+    std::string who;
+    std::string file;     ///< the file as the client named it
+    std::string report;   ///< succeeded: the import report as JSON text
+};
+
 /// The layers of one Gridmap database. Callers see only this interface, so that another
 /// backend (PostGIS) can be added without touching them. An instance is used by one thread.
 class Store {
@@ -125,6 +140,14 @@ public:
     virtual void append_audit(const access::AuditEntry& entry) = 0;
     /// Audit lines at or after `since` (ISO 8601 UTC; "" for all), oldest first, at most `limit`.
     virtual std::vector<access::AuditEntry> audit(std::string_view since, std::int64_t limit) = 0;
+
+    /// Writes (or rewrites) a job's record.
+    virtual void save_job(const JobRecord& job) = 0;
+    /// The record of job `id`, or nullopt.
+    virtual std::optional<JobRecord> job(std::string_view id) = 0;
+    /// Marks every queued or running job failed with `detail` (a server starting: whatever was
+    /// under way when it stopped did not finish); returns how many.
+    virtual std::int64_t fail_unfinished_jobs(std::string_view detail) = 0;
 };
 
 /// `base` seen by a caller in `scope`: every read through it is made in that scope, whatever
