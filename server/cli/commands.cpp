@@ -214,6 +214,11 @@ int run_serve(const Args& args) {
     }
     std::printf("Gridmap serves %s on http://%s:%d/ (%d worker threads; Ctrl-C stops)\n",
                 config.db.c_str(), config.host.c_str(), port, config.worker_threads());
+    if (server.style_path().empty()) {
+        std::printf("No map style: %s is not in the working directory nor beside the program, so PNG tiles and\n"
+                    "/styles/gridmap.json answer 503. Give its path with --config (key style) or GRIDMAP_STYLE.\n",
+                    config.style.c_str());
+    }
     if (config.open) {
         std::printf("OPEN: no tokens are asked for; every request from this machine is served as an admin's.\n"
                     "      For a local demo only. Create tokens (gridmap token create) and start without --open\n"

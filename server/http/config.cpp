@@ -1,5 +1,7 @@
 #include "http/config.hpp"
 
+#include <filesystem>
+
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -176,6 +178,23 @@ ServerConfig load_config(const std::optional<std::string>& file,
         throw std::invalid_argument("items_default_limit must not exceed items_max_limit");
     }
     return config;
+}
+
+std::string locate_style(const std::string& configured) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_regular_file(configured, ec)) return configured;
+    const fs::path relative(configured);
+    if (relative.is_absolute()) return "";
+    const fs::path program = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return "";
+    // build/server/gridmap and build/tests/… in a checkout; bin/gridmap in an installation.
+    for (const fs::path& root : {program.parent_path().parent_path().parent_path(),
+                                 program.parent_path().parent_path() / "share" / "gridmap"}) {
+        const fs::path candidate = root / relative;
+        if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    }
+    return "";
 }
 
 std::map<std::string, std::string> process_environment() {

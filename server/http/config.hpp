@@ -25,7 +25,9 @@ struct ServerConfig {
     int keep_alive_max_count = 100;
     int keep_alive_timeout_s = 2;
     std::size_t cache_bytes = 256u << 20;  ///< tile cache budget
-    std::string style = "styles/gridmap.json";  ///< MapLibre style for PNG tiles, served at /styles/…
+    /// MapLibre style for PNG tiles, served at /styles/…; a relative path is looked for in the
+    /// working directory, then beside the program (locate_style).
+    std::string style = "styles/gridmap.json";
     int items_default_limit = 100;
     int items_max_limit = 10000;
     bool access_log = true;
@@ -55,6 +57,12 @@ struct ServerConfig {
 ServerConfig load_config(const std::optional<std::string>& file,
                          const std::map<std::string, std::string>& environment,
                          const std::map<std::string, std::string>& overrides);
+
+/// Where the style file `configured` is: as given when it exists (absolute, or relative to the
+/// working directory); else, for a relative path, beside the running program — in the checkout
+/// (build/server/gridmap → the checkout's root) or an installation (bin/gridmap →
+/// share/gridmap/). "" when it is nowhere, so the server starts without PNG tiles.
+std::string locate_style(const std::string& configured);
 
 /// The GRIDMAP_* variables of this process's environment.
 std::map<std::string, std::string> process_environment();

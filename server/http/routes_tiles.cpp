@@ -150,7 +150,10 @@ void png(Server& server, RequestContext& ctx) {
 }
 
 void style(Server& server, RequestContext& ctx) {
-    if (!server.style()) throw geo::Error(geo::Errc::not_found, "no map style is configured");
+    if (!server.style()) {
+        throw geo::Error(geo::Errc::unavailable, "the map style " + server.config().style +
+                                                     " was not found at start (looked in the working directory and beside the program)");
+    }
     ctx.res.set_header("Cache-Control", "public, max-age=60");
     ctx.res.set_content(server.style_json(), "application/json");
 }

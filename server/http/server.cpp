@@ -113,9 +113,11 @@ Server::Server(ServerConfig config)
                              std::size_t bytes) { log_refusal(r, method, target, id, bytes); },
                       next_request_id,
                       [this](const RequestHead& head) { return authorize_upload(head); }});
-    // A style that exists but does not parse is a configuration error, found at start.
-    if (std::filesystem::exists(m_config.style)) {
-        std::ifstream in(m_config.style, std::ios::binary);
+    // A style that exists but does not parse is a configuration error, found at start; one
+    // that is nowhere is said at start (serve prints it) and by the routes that need it.
+    m_style_path = locate_style(m_config.style);
+    if (!m_style_path.empty()) {
+        std::ifstream in(m_style_path, std::ios::binary);
         m_style_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         m_style = std::make_unique<geo::style::Style>(geo::style::load_style(m_style_json));
     }

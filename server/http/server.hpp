@@ -86,6 +86,8 @@ public:
     TileCache& tile_cache() noexcept { return m_tile_cache; }
     /// The style PNG tiles are drawn with; nullptr when the configured file does not exist.
     const geo::style::Style* style() const noexcept { return m_style.get(); }
+    /// Where the style was found ("" when it was not: see locate_style).
+    const std::string& style_path() const noexcept { return m_style_path; }
     /// The style file's text as loaded (served to web maps).
     const std::string& style_json() const noexcept { return m_style_json; }
 
@@ -137,6 +139,7 @@ private:
     Metrics m_metrics;
     TileCache m_tile_cache;
     std::unique_ptr<geo::style::Style> m_style;
+    std::string m_style_path;
     std::string m_style_json;
     JobRunner m_jobs;
     std::mutex m_cell_index_mutex;

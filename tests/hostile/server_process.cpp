@@ -25,11 +25,10 @@ ServerProcess::ServerProcess(const std::map<std::string, std::string>& settings,
             if (fs::exists(from_db + suffix)) fs::copy_file(from_db + suffix, db() + suffix);
         }
     }
-    const std::string style = (fs::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json").string();
     // Open (every request an admin's) unless a test says otherwise: these suites are about
-    // surviving hostile traffic; tests/access checks the tokens.
-    std::string config = "{\"port\": 0, \"access_log\": true, \"style\": \"" + style + "\"" +
-                         (settings.contains("open") ? "" : ", \"open\": true");
+    // surviving hostile traffic; tests/access checks the tokens. No style path: the server must
+    // find its own, and it runs from / (below), not from the checkout.
+    std::string config = "{\"port\": 0, \"access_log\": true" + std::string(settings.contains("open") ? "" : ", \"open\": true");
     for (const auto& [key, value] : settings) config += ", \"" + key + "\": " + value;
     config += "}";
     const fs::path config_file = m_dir / "gridmap.json";
@@ -49,6 +48,7 @@ ServerProcess::ServerProcess(const std::map<std::string, std::string>& settings,
         close(out_pipe[0]);
         close(out_pipe[1]);
         const std::string config_path = config_file.string();
+        if (chdir("/") != 0) _exit(126);
         execl(binary.c_str(), binary.c_str(), "serve", "--db", db_path.c_str(), "--config", config_path.c_str(),
               nullptr);
         _exit(127);

@@ -209,3 +209,19 @@ TEST(ServerProcess, ASecondServerOnABusyPortRefusesToStart) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ServerProcess, StartedOutsideTheCheckoutItFindsItsStyle) {
+    // ServerProcess runs gridmap serve from / with no style path configured.
+    gridmap::test::ServerProcess server;
+    const auto style = raw_exchange(server.port(), get_request("/styles/gridmap.json"), 10);
+    EXPECT_EQ(style.status, 200) << style.head << style.body;
+    EXPECT_NE(style.body.find("\"layers\""), std::string::npos);
+    const auto png = raw_exchange(server.port(), get_request("/tiles/all/14/13716/6693.png"), 10);
+    EXPECT_TRUE(png.status == 200 || png.status == 204) << png.head << png.body;
+    EXPECT_EQ(server.log().find("No map style"), std::string::npos);
+    EXPECT_EQ(server.terminate(), 0);
+}
+
+}  // namespace
