@@ -230,7 +230,7 @@ geo::store::Store& Server::unscoped_store() {
 
 void Server::get(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
     m_route_roles["GET " + name] = minimum;
-    m_patterns.push_back({"GET", std::regex(pattern)});
+    m_patterns.add("GET", pattern);
     m_http.Get(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                    httplib::Response& res) {
         handle(name, minimum, handler, req, res);
@@ -261,7 +261,7 @@ std::shared_ptr<const geo::analysis::WalkingNetwork> Server::walking_network() {
 
 void Server::post(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
     m_route_roles["POST " + name] = minimum;
-    m_patterns.push_back({"POST", std::regex(pattern)});
+    m_patterns.add("POST", pattern);
     m_http.Post(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                     httplib::Response& res) {
         handle(name, minimum, handler, req, res);
@@ -270,7 +270,7 @@ void Server::post(const std::string& name, const std::string& pattern, Role mini
 
 void Server::del(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
     m_route_roles["DELETE " + name] = minimum;
-    m_patterns.push_back({"DELETE", std::regex(pattern)});
+    m_patterns.add("DELETE", pattern);
     m_http.Delete(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                       httplib::Response& res) {
         handle(name, minimum, handler, req, res);
@@ -409,20 +409,7 @@ std::optional<Refusal> Server::authorize_upload(const RequestHead& head) {
     return std::nullopt;
 }
 
-std::vector<std::string> Server::methods_for(const std::string& path) const {
-    std::vector<std::string> out;
-    for (const char* method : {"GET", "HEAD", "POST", "DELETE"}) {
-        const std::string_view wanted = std::string_view(method) == "HEAD" ? "GET" : method;
-        for (const auto& r : m_patterns) {
-            if (r.method == wanted && std::regex_match(path, r.pattern)) {
-                out.emplace_back(method);
-                break;
-            }
-        }
-    }
-    if (!out.empty()) out.emplace_back("OPTIONS");
-    return out;
-}
+std::vector<std::string> Server::methods_for(const std::string& path) const { return m_patterns.methods_for(path); }
 
 void Server::add_cors(const httplib::Request& req, httplib::Response& res) const {
     const std::string origin = req.get_header_value("Origin");

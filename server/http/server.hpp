@@ -18,6 +18,7 @@
 #include "http/config.hpp"
 #include "http/connections.hpp"
 #include "http/jobs.hpp"
+#include "http/route_patterns.hpp"
 #include "http/metrics.hpp"
 #include "http/tile_cache.hpp"
 
@@ -139,11 +140,7 @@ private:
     ServerConfig m_config;
     Access m_access;
     std::map<std::string, Role> m_route_roles;
-    struct RoutePattern {
-        std::string method;
-        std::regex pattern;
-    };
-    std::vector<RoutePattern> m_patterns;
+    RoutePatterns m_patterns;
     Metrics m_metrics;
     TileCache m_tile_cache;
     std::unique_ptr<geo::style::Style> m_style;
