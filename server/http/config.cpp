@@ -74,30 +74,51 @@ Key bool_key(const char* name, bool ServerConfig::*member) {
             }};
 }
 
-// A list of host names: a JSON array of strings, or comma-separated text.
-Key host_list_key(const char* name, std::vector<std::string> ServerConfig::*member) {
-    auto check = [name](std::string host) {
-        for (char& c : host) {
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '*';
-            if (!ok) throw std::invalid_argument(std::string(name) + ": \"" + host + "\" is not a host name");
-        }
-        if (host.empty()) throw std::invalid_argument(std::string(name) + " holds an empty name");
-        return host;
-    };
+// A list of names: a JSON array of strings, or comma-separated text; `check` normalises and
+// validates each (throwing std::invalid_argument).
+Key list_key(const char* name, std::vector<std::string> ServerConfig::*member, std::string (*check)(const char*, std::string),
+             const char* what) {
     return {name,
             [=](ServerConfig& c, const nlohmann::json& j) {
-                if (!j.is_array()) throw std::invalid_argument(std::string(name) + " must be a list of host names");
+                if (!j.is_array()) throw std::invalid_argument(std::string(name) + " must be a list of " + what);
                 (c.*member).clear();
                 for (const auto& item : j) {
-                    if (!item.is_string()) throw std::invalid_argument(std::string(name) + " must be a list of host names");
-                    (c.*member).push_back(check(item.get<std::string>()));
+                    if (!item.is_string()) throw std::invalid_argument(std::string(name) + " must be a list of " + what);
+                    (c.*member).push_back(check(name, item.get<std::string>()));
                 }
             },
             [=](ServerConfig& c, const std::string& s) {
                 (c.*member).clear();
-                for (const auto& item : split_list(s)) (c.*member).push_back(check(item));
+                for (const auto& item : split_list(s)) (c.*member).push_back(check(name, item));
             }};
+}
+
+std::string host_name(const char* key, std::string host) {
+    for (char& c : host) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '*';
+        if (!ok) throw std::invalid_argument(std::string(key) + ": \"" + host + "\" is not a host name");
+    }
+    if (host.empty()) throw std::invalid_argument(std::string(key) + " holds an empty name");
+    return host;
+}
+
+// "*", or an origin as browsers send it: http or https, a host, an optional port, no path.
+std::string web_origin(const char* key, std::string origin) {
+    if (origin == "*") return origin;
+    for (char& c : origin) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+    }
+    const auto scheme_end = origin.find("://");
+    const std::string scheme = scheme_end == std::string::npos ? "" : origin.substr(0, scheme_end);
+    const std::string rest = scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
+    const bool ok = (scheme == "http" || scheme == "https") && !rest.empty() &&
+                    rest.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-:[]") == std::string::npos;
+    if (!ok) {
+        throw std::invalid_argument(std::string(key) + ": \"" + origin +
+                                    "\" is not an origin (https://map.example.org, with a port if it is not the default) or *");
+    }
+    return origin;
 }
 
 const std::vector<Key>& keys() {
@@ -108,7 +129,8 @@ const std::vector<Key>& keys() {
         integer_key("port", &ServerConfig::port, 0, 65535),
         integer_key("threads", &ServerConfig::threads, 0, 256),
         integer_key("max_connections", &ServerConfig::max_connections, 16, 1000000),
-        host_list_key("allowed_hosts", &ServerConfig::allowed_hosts),
+        list_key("allowed_hosts", &ServerConfig::allowed_hosts, host_name, "host names"),
+        list_key("cors_origins", &ServerConfig::cors_origins, web_origin, "origins"),
         integer_key("max_body_bytes", &ServerConfig::max_body_bytes, 1024, 1LL << 31),
         integer_key("read_timeout_s", &ServerConfig::read_timeout_s, 1, 300),
         integer_key("write_timeout_s", &ServerConfig::write_timeout_s, 1, 300),

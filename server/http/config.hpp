@@ -19,6 +19,10 @@ struct ServerConfig {
     /// Host names clients may address the server by, besides IP literals, "localhost" and this
     /// machine's own name (a request naming another gets 421); "*" accepts any name.
     std::vector<std::string> allowed_hosts;
+    /// Web pages on these origins may read the answers (CORS): "*" for any, or origins such as
+    /// "https://map.example.org" (answered with that origin and Vary: Origin); empty: none.
+    /// Credentials (cookies) are never allowed across origins: other sites send bearer tokens.
+    std::vector<std::string> cors_origins = {"*"};
     std::size_t max_body_bytes = 1 << 20;
     int read_timeout_s = 10;   ///< a whole request (head and body) must arrive within this
     int write_timeout_s = 10;  ///< a client that takes no byte of an answer for this long is cut off

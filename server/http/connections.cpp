@@ -351,8 +351,11 @@ bool ConnectionLoop::evict_idle() {
     });
     for (const auto& c : idle) {
         if (c->claimed.exchange(true, std::memory_order_acquire)) continue;
-        // Still idle now that it is ours?
-        if (c->state == Connection::State::head && !c->started && c->in.empty()) {
+        // Still idle now that it is ours? Bytes the kernel holds for it that no thread has read
+        // yet (a starved server) make it a client that has spoken, not an idle one.
+        char byte = 0;
+        const bool has_bytes = ::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+        if (c->state == Connection::State::head && !c->started && c->in.empty() && !has_bytes) {
             close_now(*c);
             return true;
         }

@@ -129,6 +129,7 @@ ordered_json common_responses() {
             {"413", problem_response("the request body is over max_body_bytes (max_upload_bytes for /imports)")},
             {"414", problem_response("the request target is over 8 KiB")},
             {"415", problem_response("a compressed request body, or a body that is not application/json")},
+            {"405", problem_response("a method this path does not have; Allow lists those it has")},
             {"421", problem_response("a Host name the server does not answer for (allowed_hosts)")},
             {"431", problem_response("header fields over 8 KiB each, 32 KiB or 100 in all")},
             {"501", problem_response("a method the server does not implement")},
@@ -287,7 +288,9 @@ ordered_json openapi_document(const ServerConfig& config, const std::map<std::st
                   {"description", "GIS server for community grid management: OGC API – Features, vector and raster tiles, "
                                   "point queries, planners' analyses as jobs, health and metrics. Deny by default: every operation "
                                   "but /health and /session needs a bearer token (x-minimum-role: worker, planner or admin). "
-                                  "Errors are application/problem+json (RFC 9457)."}}},
+                                  "Errors are application/problem+json (RFC 9457). Every path answers OPTIONS (Allow, and a CORS "
+                                  "preflight for origins in cors_origins); answers to other origins carry "
+                                  "Access-Control-Allow-Origin."}}},
         {"paths", with_roles(with_common_responses(paths), roles)},
         {"security", {{{"bearerAuth", ordered_json::array()}}, {{"sessionCookie", ordered_json::array()}}}},
         {"components",

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -143,8 +144,19 @@ Server::Server(ServerConfig config)
     // Answers cpp-httplib gives itself (no route, payload too large, bad request line) get a
     // problem body too.
     // The instance of a problem is the target as sent: percent-encoded, so always ASCII.
-    m_http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    m_http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+        add_cors(req, res);
         if (res.get_header_value("Content-Type") == "application/problem+json") return;
+        // A path that has routes, but not for this method: 405 with the methods it has.
+        if (res.status == 404) {
+            const auto methods = methods_for(req.path);
+            if (!methods.empty()) {
+                std::string allow;
+                for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+                res.status = 405;
+                res.set_header("Allow", allow);
+            }
+        }
         std::string detail = "no such resource";
         if (res.status == 413) detail = "the request body is larger than this server accepts";
         else if (res.status == 400) detail = "the request is malformed";
@@ -163,6 +175,27 @@ Server::Server(ServerConfig config)
         }
         std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), loggable_target(req.target).c_str(), what.c_str());
         send_problem(res, 500, "", req.target, t_request_id);
+    });
+    // Every routed answer carries its CORS fields.
+    m_http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) { add_cors(req, res); });
+    // OPTIONS: what a path allows, and a browser's CORS preflight.
+    m_http.Options(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+        t_route = "OPTIONS";
+        const auto methods = methods_for(req.path);
+        if (methods.empty()) {
+            send_problem(res, 404, "no such resource", req.target, t_request_id);
+            return;
+        }
+        std::string allow;
+        for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+        res.status = 204;
+        res.set_header("Allow", allow);
+        add_cors(req, res);
+        if (!req.get_header_value("Origin").empty() && !res.get_header_value("Access-Control-Allow-Origin").empty()) {
+            res.set_header("Access-Control-Allow-Methods", allow);
+            res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, If-None-Match, Accept-Encoding");
+            res.set_header("Access-Control-Max-Age", "600");
+        }
     });
     m_http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
         const double seconds =
@@ -199,6 +232,7 @@ geo::store::Store& Server::unscoped_store() {
 
 void Server::get(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
     m_route_roles["GET " + name] = minimum;
+    m_patterns.add("GET", pattern);
     m_http.Get(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                    httplib::Response& res) {
         handle(name, minimum, handler, req, res);
@@ -229,6 +263,7 @@ std::shared_ptr<const geo::analysis::WalkingNetwork> Server::walking_network() {
 
 void Server::post(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
     m_route_roles["POST " + name] = minimum;
+    m_patterns.add("POST", pattern);
     m_http.Post(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                     httplib::Response& res) {
         handle(name, minimum, handler, req, res);
@@ -237,6 +272,7 @@ void Server::post(const std::string& name, const std::string& pattern, Role mini
 
 void Server::del(const std::string& name, const std::string& pattern, Role minimum, Handler handler) {
     m_route_roles["DELETE " + name] = minimum;
+    m_patterns.add("DELETE", pattern);
     m_http.Delete(pattern, [this, name, minimum, handler = std::move(handler)](const httplib::Request& req,
                                                                       httplib::Response& res) {
         handle(name, minimum, handler, req, res);
@@ -373,6 +409,27 @@ std::optional<Refusal> Server::authorize_upload(const RequestHead& head) {
                        {}};
     }
     return std::nullopt;
+}
+
+std::vector<std::string> Server::methods_for(const std::string& path) const { return m_patterns.methods_for(path); }
+
+void Server::add_cors(const httplib::Request& req, httplib::Response& res) const {
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty() || m_config.cors_origins.empty() || res.has_header("Access-Control-Allow-Origin")) return;
+    const auto& allowed = m_config.cors_origins;
+    std::string lower = origin;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
+        // Any page may read; cookies are never part of it (no Allow-Credentials), so a
+        // session cannot be used from another site: those send bearer tokens.
+        res.set_header("Access-Control-Allow-Origin", "*");
+    } else if (std::find(allowed.begin(), allowed.end(), lower) != allowed.end()) {
+        res.set_header("Access-Control-Allow-Origin", origin);
+        res.set_header("Vary", "Origin");
+    } else {
+        return;
+    }
+    res.set_header("Access-Control-Expose-Headers", "ETag, Content-Crs, Link, Location, Retry-After, X-Request-Id");
 }
 
 int Server::bind() {

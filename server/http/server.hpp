@@ -18,6 +18,7 @@
 #include "http/config.hpp"
 #include "http/connections.hpp"
 #include "http/jobs.hpp"
+#include "http/route_patterns.hpp"
 #include "http/metrics.hpp"
 #include "http/tile_cache.hpp"
 
@@ -129,6 +130,11 @@ private:
     void register_routes();
     void process(Exchange& exchange);
     std::optional<Refusal> authorize_upload(const RequestHead& head);
+    /// The methods with a route for `path` (GET implies HEAD), in a fixed order; empty when none.
+    std::vector<std::string> methods_for(const std::string& path) const;
+    /// Adds the CORS fields an answer to `req` carries (none without an Origin, or for an
+    /// origin that cors_origins does not name).
+    void add_cors(const httplib::Request& req, httplib::Response& res) const;
     void prepare_upload_dir();
     void log_refusal(const Refusal& refusal, std::string_view method, std::string_view target,
                      std::string_view request_id, std::size_t bytes);
@@ -136,6 +142,7 @@ private:
     ServerConfig m_config;
     Access m_access;
     std::map<std::string, Role> m_route_roles;
+    RoutePatterns m_patterns;
     Metrics m_metrics;
     TileCache m_tile_cache;
     std::unique_ptr<geo::style::Style> m_style;
