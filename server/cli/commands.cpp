@@ -285,17 +285,15 @@ const std::vector<Command>& commands() {
           "/health, /metrics and /openapi.json.",
           {},
           {k_db,
-           {"config", "FILE", "JSON configuration file (keys: db, host, port, threads, max_connections, "
-                              "allowed_hosts, max_body_bytes, read_timeout_s, write_timeout_s, "
-                              "keep_alive_max_count, keep_alive_timeout_s, cache_bytes, style, "
-                              "items_default_limit, items_max_limit, access_log, open)"},
+           {"config", "FILE", "JSON configuration file: an object of the settings below"},
            {"host", "ADDRESS", "address to listen on (default 127.0.0.1)"},
            {"port", "PORT", "port to listen on (default 8080; 0 picks a free one)"},
            {"threads", "N", "worker threads (default: 4 per core, at least 8)"},
            {"open", "", "serve every request as an admin's, without tokens (loopback addresses only; for a local demo)"}},
           "Settings come from the defaults, then --config, then GRIDMAP_* environment variables\n"
           "(GRIDMAP_PORT=9000 …), then these flags. One access-log line per request goes to stderr.\n"
-          "Without --open the database must hold an admin token (gridmap token create --role admin).\n"},
+          "Without --open the database must hold an admin token (gridmap token create --role admin).\n\n" +
+              gridmap::http::settings_help()},
          &run_serve},
         {analyze_spec(), &run_analyze},
         {{"check",

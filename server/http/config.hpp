@@ -19,6 +19,13 @@ struct ServerConfig {
     /// Host names clients may address the server by, besides IP literals, "localhost" and this
     /// machine's own name (a request naming another gets 421); "*" accepts any name.
     std::vector<std::string> allowed_hosts;
+    /// The base URL clients reach the server by ("https://map.example.org/gridmap", no trailing
+    /// slash); every absolute link is built from it. Empty: from a trusted proxy's Forwarded or
+    /// X-Forwarded-* fields, else from the Host field.
+    std::string public_url;
+    /// Peers whose Forwarded / X-Forwarded-* fields are believed: addresses or networks. A
+    /// local nginx by default.
+    std::vector<std::string> trusted_proxies = {"127.0.0.1", "::1"};
     /// Web pages on these origins may read the answers (CORS): "*" for any, or origins such as
     /// "https://map.example.org" (answered with that origin and Vary: Origin); empty: none.
     /// Credentials (cookies) are never allowed across origins: other sites send bearer tokens.
@@ -34,6 +41,8 @@ struct ServerConfig {
     std::string style = "styles/gridmap.json";
     int items_default_limit = 100;
     int items_max_limit = 10000;
+    /// JSON, GeoJSON and CSV answers this long or longer are compressed for clients that accept it.
+    std::size_t compress_min_bytes = 1024;
     bool access_log = true;
     /// Every request is served as an admin's, without tokens: for a local demo only, so
     /// allowed only when `host` is a loopback address. Without it the server needs an admin
@@ -61,6 +70,9 @@ struct ServerConfig {
 ServerConfig load_config(const std::optional<std::string>& file,
                          const std::map<std::string, std::string>& environment,
                          const std::map<std::string, std::string>& overrides);
+
+/// Every setting, its environment variable, default and meaning (serve --help).
+std::string settings_help();
 
 /// Where the style file `configured` is: as given when it exists (absolute, or relative to the
 /// working directory); else, for a relative path, beside the running program — in the checkout

@@ -140,7 +140,8 @@ bool changes_state(std::string_view method) {
 // Fields the server deals with itself or ignores on purpose; the router never sees them.
 bool dropped_field(std::string_view name) {
     for (std::string_view f : {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade",
-                               "expect", "range", "if-range", "content-length", "host", "trailer", "x-gridmap-upload-type"}) {
+                               "expect", "range", "if-range", "content-length", "host", "trailer", "x-gridmap-upload-type",
+                               "x-gridmap-accept-encoding"}) {
         if (iequals_ascii(name, f)) return true;
     }
     return false;
@@ -300,6 +301,12 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
         // never gets): its type is passed on under a name of the server's own.
         if (upload && out.body_bytes > 0 && iequals_ascii(name, "Content-Type")) {
             out.head.append("X-Gridmap-Upload-Type: ").append(value).append("\r\n");
+            continue;
+        }
+        // The server compresses answers itself (after the route, so that ETags and sizes are its
+        // own); cpp-httplib, which would compress them again, never sees what the client accepts.
+        if (iequals_ascii(name, "Accept-Encoding")) {
+            out.head.append(k_accept_encoding_field).append(": ").append(value).append("\r\n");
             continue;
         }
         out.head.append(name).append(": ").append(value).append("\r\n");

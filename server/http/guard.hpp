@@ -9,6 +9,10 @@
 
 namespace gridmap::http {
 
+/// The name the router sees the client's Accept-Encoding under (the guard renames it).
+inline constexpr const char* k_accept_encoding_field = "X-Gridmap-Accept-Encoding";
+
+
 /// What the server accepts before any route sees a request.
 struct GuardPolicy {
     std::size_t max_body_bytes = 1 << 20;

@@ -16,6 +16,16 @@ namespace gridmap::http {
 /// replaced by U+FFFD instead of throwing.
 std::string json_text(const nlohmann::ordered_json& j);
 
+/// Where the problem types are described (GET /problems/{name}).
+inline constexpr const char* k_problem_types_path = "/problems";
+
+/// The type URI of the problem a status stands for: "/problems/not-found" (relative to the
+/// server, and served there with what it means), or "about:blank" for a status without one.
+std::string problem_type(int status);
+
+/// Every problem type: type, title, status and description (GET /problems).
+nlohmann::ordered_json problem_types_json();
+
 /// The reason phrase of an HTTP status ("Not Found").
 const char* reason_phrase(int status) noexcept;
 

@@ -6,6 +6,8 @@
 #include "geo/error.hpp"
 #include "geo/tiles/raster.hpp"
 #include "geo/tiles/tile_source.hpp"
+#include "http/encoding.hpp"
+#include "http/guard.hpp"
 #include "http/params.hpp"
 #include "http/problem.hpp"
 #include "http/server.hpp"
@@ -88,7 +90,8 @@ void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
     server.metrics().record_cache(tile != nullptr);
     // PNG is compressed already; MVT shrinks to about a third. The gzip form is made the first
     // time a client asks for it (deflate costs more than rendering a z16 tile), then cached.
-    const bool wants_gzip = format == "mvt" && accepts_gzip(ctx.req.get_header_value("Accept-Encoding"));
+    const bool wants_gzip =
+        format == "mvt" && choose_coding(ctx.req.get_header_value(k_accept_encoding_field), false) == Coding::gzip;
     if (!tile) {
         auto fresh = std::make_shared<CachedTile>();
         fresh->body = render();
@@ -110,8 +113,9 @@ void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
     server.metrics().record_tile(label, format, tile->body.empty());
     // The gzip form is another representation, so it has its own strong tag (RFC 9110 8.8.1).
     const bool send_gzip = wants_gzip && !tile->gzipped.empty() && !tile->body.empty();
-    const std::string etag = send_gzip ? tile->etag.substr(0, tile->etag.size() - 1) + "-gzip\"" : tile->etag;
-    ctx.res.set_header("Cache-Control", "public, max-age=60");
+    const std::string etag = coded_etag(tile->etag, send_gzip ? Coding::gzip : Coding::identity);
+    // A tile cut to a worker's grid cells is that worker's: no shared cache may keep it.
+    ctx.res.set_header("Cache-Control", ctx.caller.token_id == 0 ? "public, max-age=60" : "private, max-age=60");
     ctx.res.set_header("ETag", etag);
     ctx.res.set_header("Vary", "Accept-Encoding");
     if (etag_matches(ctx.req.get_header_value("If-None-Match"), etag)) {
@@ -130,6 +134,12 @@ void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
     }
 }
 
+// Why there is no style: what was configured and where it was looked for.
+std::string no_style(const Server& server) {
+    return "this server has no map style: " + server.config().style +
+           " was not found at start (looked in the working directory and beside the program; set the style key)";
+}
+
 // The path is parsed whole, layer list first, before the store is asked anything: a list that
 // is too long or names a layer twice costs one pass over its bytes.
 void mvt(Server& server, RequestContext& ctx) {
@@ -141,21 +151,37 @@ void mvt(Server& server, RequestContext& ctx) {
 
 void png(Server& server, RequestContext& ctx) {
     const TilePath path = parse_tile_path(ctx.req.path);
-    if (!server.style()) {
-        throw geo::Error(geo::Errc::unavailable, "no map style is configured for PNG tiles (" + server.config().style + ")");
-    }
+    if (!server.style()) throw geo::Error(geo::Errc::not_found, no_style(server) + ", so it draws no PNG tiles");
     const auto names = requested_layers(ctx, path.layers);
     serve_tile(server, ctx, layers_label(path.layers), names, path.tile, path.scale == 2 ? "png@2x" : "png", "image/png",
                [&] { return geo::tiles::render_png(ctx.store(), *server.style(), path.tile, path.scale, names); });
 }
 
+// A URL in the style that starts with "/" is made absolute on the server's public base URL, so
+// the style works from a page on any origin (MapLibre resolves a style's URLs against the
+// page, not against the style).
+std::string absolute(const std::string& url, const std::string& base) { return url.starts_with("/") ? base + url : url; }
+
 void style(Server& server, RequestContext& ctx) {
-    if (!server.style()) {
-        throw geo::Error(geo::Errc::unavailable, "the map style " + server.config().style +
-                                                     " was not found at start (looked in the working directory and beside the program)");
+    if (!server.style()) throw geo::Error(geo::Errc::not_found, no_style(server));
+    nlohmann::ordered_json style = nlohmann::ordered_json::parse(server.style_json());
+    if (auto sources = style.find("sources"); sources != style.end() && sources->is_object()) {
+        for (auto& source : *sources) {
+            if (!source.is_object()) continue;
+            if (auto url = source.find("url"); url != source.end() && url->is_string()) {
+                *url = absolute(url->get<std::string>(), ctx.base_url);
+            }
+            if (auto tiles = source.find("tiles"); tiles != source.end() && tiles->is_array()) {
+                for (auto& t : *tiles) {
+                    if (t.is_string()) t = absolute(t.get<std::string>(), ctx.base_url);
+                }
+            }
+        }
     }
-    ctx.res.set_header("Cache-Control", "public, max-age=60");
-    ctx.res.set_content(server.style_json(), "application/json");
+    for (const char* key : {"glyphs", "sprite"}) {
+        if (auto v = style.find(key); v != style.end() && v->is_string()) *v = absolute(v->get<std::string>(), ctx.base_url);
+    }
+    ctx.res.set_content(json_text(style), "application/json");
 }
 
 }  // namespace

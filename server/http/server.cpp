@@ -13,6 +13,8 @@
 #include <iterator>
 
 #include "geo/error.hpp"
+#include "http/encoding.hpp"
+#include "http/guard.hpp"
 #include "http/problem.hpp"
 
 namespace gridmap::http {
@@ -28,6 +30,15 @@ thread_local std::string t_request_id;
 thread_local std::chrono::steady_clock::time_point t_started;
 // The file holding the body of the upload being answered on this thread ("" for other requests).
 thread_local std::string t_upload_path;
+
+// cpp-httplib writes "Content-Length: 0" for every empty body, a 304 too; but a 304's length
+// would be the 200's (RFC 9110 §8.6), so the field is left out of a 304.
+void drop_length_of_not_modified(std::string& response) {
+    if (!response.starts_with("HTTP/1.1 304 ")) return;
+    const auto head_end = response.find("\r\n\r\n");
+    const auto field = response.find("\r\nContent-Length: 0\r\n");
+    if (field != std::string::npos && field < head_end) response.erase(field, std::strlen("\r\nContent-Length: 0"));
+}
 
 std::string next_request_id() {
     char buf[20];
@@ -107,6 +118,9 @@ bool is_loopback_host(const std::string& host) {
 
 Server::Server(ServerConfig config)
     : m_config(std::move(config)), m_access(m_config.open), m_tile_cache(m_config.cache_bytes), m_jobs(m_config.db) {
+    for (const auto& entry : m_config.trusted_proxies) {
+        if (auto net = ProxyNet::parse(entry)) m_trusted_proxies.push_back(*net);
+    }
     m_loop = std::make_unique<ConnectionLoop>(
         loop_settings(m_config),
         LoopCallbacks{[this](Exchange& ex) { process(ex); },
@@ -176,8 +190,12 @@ Server::Server(ServerConfig config)
         std::fprintf(stderr, "error %s %s: %s\n", t_request_id.c_str(), loggable_target(req.target).c_str(), what.c_str());
         send_problem(res, 500, "", req.target, t_request_id);
     });
-    // Every routed answer carries its CORS fields.
-    m_http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) { add_cors(req, res); });
+    // Every answer carries its CORS fields; then caching fields and compression (after every
+    // route and the error handler, before cpp-httplib writes the answer).
+    m_http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        add_cors(req, res);
+        finish_answer(req, res);
+    });
     // OPTIONS: what a path allows, and a browser's CORS preflight.
     m_http.Options(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
         t_route = "OPTIONS";
@@ -211,6 +229,85 @@ Server::Server(ServerConfig config)
 
 Server::~Server() { stop(); }
 
+std::string Server::base_url(const httplib::Request& req) const {
+    if (!m_config.public_url.empty()) return m_config.public_url;
+    // The guard has checked Host against allowed_hosts, so it is safe to build links with.
+    const std::string host = req.get_header_value("Host");
+    const std::string direct = host.empty() ? m_config.host + ":" + std::to_string(m_port) : host;
+    const ForwardedFields fields{req.get_header_value("Forwarded"), req.get_header_value("X-Forwarded-Proto"),
+                                 req.get_header_value("X-Forwarded-Host"), req.get_header_value("X-Forwarded-Prefix")};
+    const bool forwarded = !fields.forwarded.empty() || !fields.proto.empty() || !fields.host.empty() || !fields.prefix.empty();
+    if (forwarded && std::any_of(m_trusted_proxies.begin(), m_trusted_proxies.end(),
+                                 [&](const ProxyNet& net) { return net.contains(req.remote_addr); })) {
+        // A proxy's malformed fields are ignored whole, never half-used.
+        if (auto base = forwarded_base(fields, "http", direct)) return *base;
+    }
+    return "http://" + direct;
+}
+
+namespace {
+
+// Answers that change only when a layer is imported or the server restarts: clients may keep
+// them a minute without asking (QGIS asks for them once per layer it adds).
+bool describes_the_service(const std::string& route) {
+    for (const char* r : {"/", "/conformance", "/collections", "/collections/{id}", "/collections/{id}/queryables",
+                          "/collections/{id}/schema", "/openapi.json", "/tiles/{layers}.json", "/styles/gridmap.json"}) {
+        if (route == r) return true;
+    }
+    return false;
+}
+
+// Answers about this moment: never kept.
+bool momentary(const std::string& route) { return route == "/health" || route == "/metrics"; }
+
+// Whether the request carried credentials: its answer may then differ by caller.
+bool has_credentials(const httplib::Request& req) {
+    return req.has_header("Authorization") ||
+           req.get_header_value("Cookie").find(std::string(k_session_cookie) + "=") != std::string::npos;
+}
+
+}  // namespace
+
+void Server::finish_answer(const httplib::Request& req, httplib::Response& res) const {
+    const bool read = req.method == "GET" || req.method == "HEAD";
+    const std::string type = res.get_header_value("Content-Type");
+    if (res.body.empty() || !compressible(type) || res.has_header("Content-Encoding")) return;
+    res.set_header("Vary", "Accept-Encoding");
+    if (read && res.status == 200 && !res.has_header("ETag")) {
+        // What a route says of caching (no-store for jobs and sessions) stands.
+        if (!res.has_header("Cache-Control") && momentary(t_route)) res.set_header("Cache-Control", "no-store");
+        if (!res.has_header("Cache-Control")) {
+            const char* scope = has_credentials(req) ? "private" : "public";
+            res.set_header("Cache-Control", std::string(scope) + (describes_the_service(t_route) ? ", max-age=60" : ", no-cache"));
+        }
+        if (res.get_header_value("Cache-Control").find("no-store") == std::string::npos) {
+            res.set_header("ETag", strong_etag(res.body));
+        }
+    }
+    const Coding coding = res.body.size() >= m_config.compress_min_bytes
+                              ? choose_coding(req.get_header_value(k_accept_encoding_field))
+                              : Coding::identity;
+    if (res.has_header("ETag")) {
+        const std::string etag = coded_etag(res.get_header_value("ETag"), coding);
+        res.headers.erase("ETag");
+        res.set_header("ETag", etag);
+        if (etag_matches(req.get_header_value("If-None-Match"), etag)) {
+            res.status = 304;
+            res.body.clear();
+            res.headers.erase("Content-Length");
+            res.headers.erase("Content-Type");
+            return;
+        }
+    }
+    if (coding != Coding::identity) {
+        // cpp-httplib has set Content-Length from the body already.
+        res.body = encode(coding, res.body);
+        res.set_header("Content-Encoding", coding_name(coding));
+        res.headers.erase("Content-Length");
+        res.set_header("Content-Length", std::to_string(res.body.size()));
+    }
+}
+
 void Server::register_routes() {
     register_system_routes(*this);
     register_feature_routes(*this);
@@ -218,6 +315,7 @@ void Server::register_routes() {
     register_query_routes(*this);
     register_analysis_routes(*this);
     register_session_routes(*this);
+    register_problem_routes(*this);
 }
 
 geo::store::Store& Server::unscoped_store() {
@@ -282,10 +380,7 @@ void Server::del(const std::string& name, const std::string& pattern, Role minim
 void Server::handle(const std::string& name, Role minimum, const Handler& handler, const httplib::Request& req,
                     httplib::Response& res) {
     t_route = name;
-    // The guard has checked Host against allowed_hosts, so it is safe to build links with.
-    const std::string host = req.get_header_value("Host");
-    RequestContext ctx(req, res, t_request_id, "http://" + (host.empty() ? m_config.host + ":" + std::to_string(m_port) : host),
-                       unscoped_store());
+    RequestContext ctx(req, res, t_request_id, base_url(req), unscoped_store());
     ctx.upload_path = t_upload_path;
     try {
         // Tokens travel in the Authorization header only: a URL is logged, cached and shared.
@@ -341,6 +436,7 @@ void Server::process(Exchange& ex) {
     try {
         if (!m_http.route(stream, ex.close, closed)) ex.close = true;
         ex.close = ex.close || closed;
+        drop_length_of_not_modified(ex.response);
         return;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error %s: %s\n", t_request_id.c_str(), e.what());

@@ -17,6 +17,7 @@
 #include "http/access.hpp"
 #include "http/config.hpp"
 #include "http/connections.hpp"
+#include "http/forwarded.hpp"
 #include "http/jobs.hpp"
 #include "http/route_patterns.hpp"
 #include "http/metrics.hpp"
@@ -135,12 +136,19 @@ private:
     /// Adds the CORS fields an answer to `req` carries (none without an Origin, or for an
     /// origin that cors_origins does not name).
     void add_cors(const httplib::Request& req, httplib::Response& res) const;
+    /// The server's base URL as this request's client reaches it: public_url, else what a
+    /// trusted proxy forwarded, else the Host field.
+    std::string base_url(const httplib::Request& req) const;
+    /// After every route: Vary, ETag and Cache-Control on JSON, GeoJSON and CSV answers, 304
+    /// for a matching If-None-Match, then gzip or Brotli when the client accepts it.
+    void finish_answer(const httplib::Request& req, httplib::Response& res) const;
     void prepare_upload_dir();
     void log_refusal(const Refusal& refusal, std::string_view method, std::string_view target,
                      std::string_view request_id, std::size_t bytes);
 
     ServerConfig m_config;
     Access m_access;
+    std::vector<ProxyNet> m_trusted_proxies;
     std::map<std::string, Role> m_route_roles;
     RoutePatterns m_patterns;
     Metrics m_metrics;
@@ -165,5 +173,6 @@ void register_tile_routes(Server& server);
 void register_query_routes(Server& server);
 void register_analysis_routes(Server& server);
 void register_session_routes(Server& server);
+void register_problem_routes(Server& server);
 
 }  // namespace gridmap::http

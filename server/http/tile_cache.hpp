@@ -49,16 +49,4 @@ private:
     std::size_t m_bytes = 0;
 };
 
-/// A strong ETag of bytes: a quoted 64-bit FNV-1a hash and the length.
-std::string strong_etag(const std::string& bytes);
-
-/// gzip (RFC 1952) of bytes at the default level.
-std::string gzip(const std::string& bytes);
-
-/// Whether an If-None-Match header value matches `etag` (a list, or *).
-bool etag_matches(const std::string& if_none_match, const std::string& etag);
-
-/// Whether an Accept-Encoding header value accepts gzip.
-bool accepts_gzip(const std::string& accept_encoding);
-
 }  // namespace gridmap::http

@@ -49,6 +49,8 @@ std::vector<RouteCase> route_table() {
     return {
         {"GET", "/health", "", open_to_all},
         {"GET", "/session", "", open_to_all},
+        {"GET", "/problems", "", open_to_all},
+        {"GET", "/problems/not-found", "", open_to_all},
         {"POST", "/session", "{}", {400, 400, 400, 400, 400, 400, 400}},
         {"DELETE", "/session", "", {204, 204, 204, 204, 204, 204, 204}},
         {"GET", "/", "", workers_up},
@@ -116,6 +118,7 @@ TEST(Access, TheRouteTableCoversEveryRegisteredRoute) {
         {"/collections/{id}/items", "/collections/buildings/items"},
         {"/collections/{id}/items/{featureId}", "/collections/buildings/items/1"},
         {"/tiles/{layers}.json", "/tiles/all.json"},
+        {"/problems/{name}", "/problems/not-found"},
         {"/analysis/{kind}", "/analysis/coverage"},
         {"/jobs/{id}", "/jobs/00000000-0000-0000-0000-000000000000"},
         {"/jobs/{id}/result", "/jobs/00000000-0000-0000-0000-000000000000/result.json"},
