@@ -97,10 +97,10 @@ bool compressible(std::string_view content_type) {
     return false;
 }
 
-std::string gzip(const std::string& bytes) {
+std::string gzip(const std::string& bytes, int level) {
     z_stream zs{};
     // 15 + 16: a gzip header and trailer around the deflate stream.
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         throw std::runtime_error("zlib: deflateInit2 failed");
     }
     std::string out(deflateBound(&zs, static_cast<uLong>(bytes.size())), '\0');
@@ -115,11 +115,10 @@ std::string gzip(const std::string& bytes) {
     return out;
 }
 
-std::string brotli(const std::string& bytes) {
+std::string brotli(const std::string& bytes, int quality) {
     std::string out(BrotliEncoderMaxCompressedSize(bytes.size()), '\0');
     std::size_t size = out.size();
-    // Window 22 (4 MiB) is the default; level 5 keeps a 700 KB answer to a few milliseconds.
-    if (out.empty() || !BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_TEXT, bytes.size(),
+    if (out.empty() || !BrotliEncoderCompress(quality, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_TEXT, bytes.size(),
                                               reinterpret_cast<const std::uint8_t*>(bytes.data()), &size,
                                               reinterpret_cast<std::uint8_t*>(out.data()))) {
         throw std::runtime_error("brotli: compression failed");
@@ -128,10 +127,10 @@ std::string brotli(const std::string& bytes) {
     return out;
 }
 
-std::string encode(Coding c, const std::string& bytes) {
+std::string encode_fast(Coding c, const std::string& bytes) {
     switch (c) {
-        case Coding::gzip: return gzip(bytes);
-        case Coding::br: return brotli(bytes);
+        case Coding::gzip: return gzip(bytes, 1);
+        case Coding::br: return brotli(bytes, 1);
         case Coding::identity: break;
     }
     return bytes;

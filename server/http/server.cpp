@@ -301,7 +301,7 @@ void Server::finish_answer(const httplib::Request& req, httplib::Response& res) 
     }
     if (coding != Coding::identity) {
         // cpp-httplib has set Content-Length from the body already.
-        res.body = encode(coding, res.body);
+        res.body = encode_fast(coding, res.body);
         res.set_header("Content-Encoding", coding_name(coding));
         res.headers.erase("Content-Length");
         res.set_header("Content-Length", std::to_string(res.body.size()));
