@@ -18,6 +18,7 @@
 #include "geo/style/style.hpp"
 #include "geo/tiles/raster.hpp"
 #include "support/test_support.hpp"
+#include "unit/style_forms.hpp"
 
 namespace {
 
@@ -545,6 +546,45 @@ TEST_F(DemoTiles, LujiazuiAtScaleOneAndTwo) {
     const PixelPos p = pixel_of(t, k_building_lon, k_building_lat, 256);
     EXPECT_TRUE(near(only.at(static_cast<int>(p.x), static_cast<int>(p.y)),
                      over(rgba(ground.background_color), building.fill_color, building.fill_opacity)));
+}
+
+// The style's filters are `match` expressions (QGIS 3.22 reads them; it skips `in`): the PNG
+// tiles are pixel for pixel what the `in` filters they replaced drew, and the filters matter in
+// these tiles (without them every road layer draws every road).
+TEST_F(DemoTiles, MatchFiltersDrawWhatTheInFiltersDrew) {
+    using gridmap::test::FilterForm;
+    const std::string text = gridmap::test::read_file(fs::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json");
+    const auto before = geo::style::load_style(gridmap::test::style_with_filters(text, FilterForm::in));
+    const auto unfiltered = geo::style::load_style(gridmap::test::style_with_filters(text, FilterForm::none));
+    ASSERT_TRUE(before.warnings.empty()) << before.warnings.front();
+
+    int differ_without_filters = 0;
+    for (const int z : {14, 15, 16, 17}) {
+        for (const int scale : {1, 2}) {
+            SCOPED_TRACE(std::to_string(z) + "@" + std::to_string(scale));
+            const TileId t = tile_at(121.4995, 31.2397, z);
+            const std::string now_png = geo::tiles::render_png(*s_store, *s_style, t, scale, {});
+            const std::string before_png = geo::tiles::render_png(*s_store, before, t, scale, {});
+            ASSERT_FALSE(now_png.empty());
+            ASSERT_FALSE(before_png.empty());
+            const Image now(now_png);
+            const Image then(before_png);
+            ASSERT_EQ(now.width(), then.width());
+            int different = 0;
+            for (int y = 0; y < now.height(); ++y) {
+                for (int x = 0; x < now.width(); ++x) different += now.at(x, y) == then.at(x, y) ? 0 : 1;
+            }
+            EXPECT_EQ(different, 0) << "pixels that differ from the in-filter rendering";
+
+            const Image bare(geo::tiles::render_png(*s_store, unfiltered, t, scale, {}));
+            int changed = 0;
+            for (int y = 0; y < now.height(); ++y) {
+                for (int x = 0; x < now.width(); ++x) changed += now.at(x, y) == bare.at(x, y) ? 0 : 1;
+            }
+            if (changed > now.width() * now.height() / 100) ++differ_without_filters;
+        }
+    }
+    EXPECT_EQ(differ_without_filters, 8) << "tiles where dropping the filters changes over 1% of the pixels";
 }
 
 TEST_F(DemoTiles, EmptyFarAwayAndTimings) {

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,6 +13,8 @@
 #include "geo/error.hpp"
 #include "geo/style/style.hpp"
 #include "geo/text/encoding.hpp"
+#include "support/test_support.hpp"
+#include "unit/style_forms.hpp"
 
 namespace {
 
@@ -378,6 +383,127 @@ TEST(StyleErrors, BadDocumentsAreInvalidArguments) {
         ADD_FAILURE() << "read a missing file";
     } catch (const geo::Error& e) {
         EXPECT_EQ(e.code(), geo::Errc::not_found);
+    }
+}
+
+// QGIS 3.22 reads `match` filters but skips `in` ones; a `match` with boolean outputs selects
+// exactly what the `in` form selects, in MapLibre and here: a missing attribute and a number among
+// text labels fall to the default.
+TEST(StyleFilters, BooleanMatchSelectsWhatInSelects) {
+    using V = geo::Value;
+    struct Pair {
+        const char* in;
+        const char* match;
+    };
+    const Pair pairs[] = {
+        {R"(["in", ["get", "type"], ["literal", ["major_road", "主干路", "次干路"]]])",
+         R"(["match", ["get", "type"], ["major_road", "主干路", "次干路"], true, false])"},
+        {R"(["!", ["in", ["get", "type"], ["literal", ["building_part", "duplicate"]]]])",
+         R"(["match", ["get", "type"], ["building_part", "duplicate"], false, true])"},
+        {R"(["in", ["get", "type"], ["literal", [3, 5]]])", R"(["match", ["get", "type"], [3, 5], true, false])"},
+    };
+    const std::vector<std::optional<V>> values{
+        V{std::string("major_road")}, V{std::string("次干路")}, V{std::string("minor_road")},
+        V{std::string("building_part")}, V{std::string("duplicate")}, V{std::string("")},
+        V{std::string("Major_road")}, V{std::int64_t{3}}, V{5.0}, V{std::int64_t{4}}, V{std::string("3")},
+        std::nullopt};
+    // What each pair must select, value by value (in the order above).
+    const std::vector<std::vector<bool>> expected{
+        {true, true, false, false, false, false, false, false, false, false, false, false},
+        {true, true, true, false, false, true, true, true, true, true, true, true},
+        {false, false, false, false, false, false, false, true, true, false, false, false},
+    };
+    for (std::size_t p = 0; p < std::size(pairs); ++p) {
+        SCOPED_TRACE(pairs[p].match);
+        const auto in_style = one_layer("fill", std::string(R"("filter": )") + pairs[p].in);
+        const auto match_style = one_layer("fill", std::string(R"("filter": )") + pairs[p].match);
+        ASSERT_TRUE(in_style.warnings.empty()) << in_style.warnings.front();
+        ASSERT_TRUE(match_style.warnings.empty()) << match_style.warnings.front();
+        FeatureData in_f(in_style);
+        FeatureData match_f(match_style);
+        for (std::size_t v = 0; v < values.size(); ++v) {
+            SCOPED_TRACE(v);
+            if (values[v]) {
+                in_f.set("type", *values[v]);
+                match_f.set("type", *values[v]);
+            } else {
+                in_f.set("type", V{});
+                match_f.set("type", V{});
+            }
+            EXPECT_EQ(geo::style::passes(in_style.rules[0], 14, in_f), expected[p][v]);
+            EXPECT_EQ(geo::style::passes(match_style.rules[0], 14, match_f), expected[p][v]);
+        }
+    }
+}
+
+// Every filter of the committed style is a boolean `match` (no `in`, which QGIS 3.22 skips), and
+// selects the same features as the `in` filter it replaced, for every label the style names.
+TEST(GridmapStyle, FiltersAreMatchesSelectingWhatTheirInFormsSelected) {
+    const std::string text = gridmap::test::read_file(std::filesystem::path(GRIDMAP_SOURCE_DIR) / "styles/gridmap.json");
+    const auto doc = nlohmann::json::parse(text);
+    // No "in" or "!in" expression anywhere in the style, filters or paint.
+    std::function<void(const nlohmann::json&)> no_in = [&](const nlohmann::json& j) {
+        if (!j.is_array()) {
+            if (j.is_object()) {
+                for (const auto& [k, v] : j.items()) no_in(v);
+            }
+            return;
+        }
+        if (!j.empty() && j[0].is_string()) {
+            EXPECT_NE(j[0], "in") << j.dump();
+            EXPECT_NE(j[0], "!in") << j.dump();
+        }
+        for (const auto& v : j) no_in(v);
+    };
+    no_in(doc);
+
+    const Style now = geo::style::load_style(text);
+    const Style before = geo::style::load_style(gridmap::test::style_with_filters(text, gridmap::test::FilterForm::in));
+    ASSERT_TRUE(now.warnings.empty());
+    ASSERT_TRUE(before.warnings.empty()) << before.warnings.front();
+    ASSERT_EQ(now.rules.size(), before.rules.size());
+
+    std::set<std::string> labels{"", "other", "Major_road"};
+    std::set<std::string> filtered;
+    for (const auto& layer : doc["layers"]) {
+        if (!layer.contains("filter")) continue;
+        filtered.insert(layer["id"].get<std::string>());
+        for (const auto& l : layer["filter"][2]) labels.insert(l.get<std::string>());
+    }
+    EXPECT_EQ(filtered.size(), 8u) << "six road classes and two building layers";
+    for (std::size_t i = 0; i < now.rules.size(); ++i) {
+        const Rule& r = now.rules[i];
+        SCOPED_TRACE(r.id);
+        FeatureData a(now);
+        FeatureData b(before);
+        int accepted = 0;
+        int refused = 0;
+        const auto same = [&](double zoom) {
+            const bool p = geo::style::passes(r, zoom, a);
+            EXPECT_EQ(p, geo::style::passes(before.rules[i], zoom, b));
+            (p ? accepted : refused) += 1;
+        };
+        for (const auto& label : labels) {
+            for (const char* field : {"type", "use"}) {
+                a.set(field, std::string(label));
+                b.set(field, std::string(label));
+            }
+            same(16);
+        }
+        for (const char* field : {"type", "use"}) {
+            a.set(field, std::int64_t{7});
+            b.set(field, std::int64_t{7});
+        }
+        same(16);
+        for (const char* field : {"type", "use"}) {
+            a.set(field, geo::Value{});
+            b.set(field, geo::Value{});
+        }
+        same(16);
+        if (filtered.contains(r.id)) {
+            EXPECT_GT(accepted, 0);
+            EXPECT_GT(refused, 0);
+        }
     }
 }
 
