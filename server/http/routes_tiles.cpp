@@ -123,7 +123,14 @@ void serve_tile(Server& server, RequestContext& ctx, const std::string& label,
         return;
     }
     if (tile->body.empty()) {
-        ctx.res.status = 204;
+        // A vector tile with nothing in it is a 204 (MapLibre and QGIS read it so); a raster
+        // client wants an image, so an empty PNG tile is a transparent one.
+        if (format == "mvt") {
+            ctx.res.status = 204;
+        } else {
+            static const std::string k_empty[2] = {geo::tiles::transparent_png(1), geo::tiles::transparent_png(2)};
+            ctx.res.set_content(k_empty[format == "png@2x" ? 1 : 0], "image/png");
+        }
         return;
     }
     if (send_gzip) {

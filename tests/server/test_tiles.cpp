@@ -257,9 +257,18 @@ TEST(Tiles, PngLooksLikeTheMap) {
     EXPECT_EQ(big.height, 512);
     EXPECT_GT(big.drawn, png.drawn * 3);
 
-    auto empty = client.Get(path_of("buildings", tile_at(10.0, 50.0, 14), ".png"));
-    ASSERT_TRUE(empty);
-    EXPECT_EQ(empty->status, 204);
+    // Nothing to draw: a transparent image, which raster clients (QGIS, Leaflet) take where a
+    // 204 is a broken image to them.
+    for (const auto& [suffix, size] : {std::pair{".png", 256}, std::pair{"@2x.png", 512}}) {
+        auto empty = client.Get(path_of("buildings", tile_at(10.0, 50.0, 14), suffix));
+        ASSERT_TRUE(empty);
+        EXPECT_EQ(empty->status, 200);
+        EXPECT_EQ(empty->get_header_value("Content-Type"), "image/png");
+        const auto blank = gridmap::test::decode_png(empty->body);
+        EXPECT_EQ(blank.width, size);
+        EXPECT_EQ(blank.height, size);
+        EXPECT_EQ(blank.drawn, 0);
+    }
     auto bad = client.Get("/tiles/buildings/16/70000/1.png");
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->status, 400);

@@ -83,4 +83,15 @@ std::string render_png(store::Store& store, const style::Style& style, const Til
     return detail::encode_png(surface, "tile");
 }
 
+std::string transparent_png(int scale) {
+    if (scale != 1 && scale != 2) throw Error(Errc::invalid_argument, "scale must be 1 or 2");
+    cairo_surface_t* surface = surface_for(scale);
+    {
+        ContextPtr cr(cairo_create(surface));
+        cairo_set_operator(cr.get(), CAIRO_OPERATOR_CLEAR);
+        cairo_paint(cr.get());
+    }
+    return detail::encode_png(surface, "tile");
+}
+
 }  // namespace geo::tiles

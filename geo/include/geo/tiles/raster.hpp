@@ -28,4 +28,8 @@ namespace geo::tiles {
 std::string render_png(store::Store& store, const style::Style& style, const TileId& t, int scale,
                        const std::vector<std::string>& layers);
 
+/// A fully transparent PNG tile, 256 × 256 at `scale` 1, 512 × 512 at 2: what raster clients
+/// (QGIS, Leaflet) are sent where nothing is drawn, as they take a 204 for a broken image.
+std::string transparent_png(int scale);
+
 }  // namespace geo::tiles
