@@ -1,4 +1,5 @@
 #include "http/access.hpp"
+#include "http/request_head.hpp"
 
 #include <cstdio>
 
@@ -8,29 +9,15 @@ namespace {
 
 using geo::access::Role;
 
-bool ascii_iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 }  // namespace
 
 std::string cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         const auto end = header.find(';');
-        const std::string_view pair = trim(header.substr(0, end));
+        const std::string_view pair = trim_ows(header.substr(0, end));
         const auto eq = pair.find('=');
-        if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) return std::string(trim(pair.substr(eq + 1)));
+        if (eq != std::string_view::npos && trim_ows(pair.substr(0, eq)) == name) return std::string(trim_ows(pair.substr(eq + 1)));
         if (end == std::string_view::npos) break;
         header.remove_prefix(end + 1);
     }
@@ -49,7 +36,7 @@ std::string loggable_target(std::string_view target) {
         const std::string_view key = pair.substr(0, pair.find('='));
         if (!first) out += '&';
         first = false;
-        if (ascii_iequals(key, "access_token") || ascii_iequals(key, "token")) {
+        if (iequals_ascii(key, "access_token") || iequals_ascii(key, "token")) {
             out += std::string(key) + "=***";
         } else {
             out += pair;
@@ -114,15 +101,15 @@ Identity Access::identify(geo::store::Store& store, std::string_view authorizati
         id.caller.name = "open";
         return id;
     }
-    authorization = trim(authorization);
+    authorization = trim_ows(authorization);
     if (!authorization.empty()) {
         const auto space = authorization.find(' ');
-        if (space == std::string_view::npos || !ascii_iequals(authorization.substr(0, space), "bearer")) {
+        if (space == std::string_view::npos || !iequals_ascii(authorization.substr(0, space), "bearer")) {
             Identity id;
             id.refused = "the Authorization header is not a bearer token";
             return id;
         }
-        return check_token(store, trim(authorization.substr(space + 1)));
+        return check_token(store, trim_ows(authorization.substr(space + 1)));
     }
     const std::string session = cookie_value(cookie, k_session_cookie);
     if (!session.empty()) {

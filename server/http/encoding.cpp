@@ -1,4 +1,5 @@
 #include "http/encoding.hpp"
+#include "http/request_head.hpp"
 
 #include <brotli/encode.h>
 #include <zlib.h>
@@ -11,27 +12,13 @@ namespace gridmap::http {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 // The weight of one element's parameters: its q (0 to 1, three decimals at most); 1 when absent,
 // -1 when malformed (the element is then ignored).
 int weight_of(std::string_view params) {
     while (!params.empty()) {
         const auto semi = params.find(';');
-        const std::string_view param = trim(params.substr(0, semi));
+        const std::string_view param = trim_ows(params.substr(0, semi));
         params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
         if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') continue;
         const std::string_view v = param.substr(2);
@@ -67,14 +54,14 @@ Coding choose_coding(std::string_view accept_encoding, bool brotli_allowed) {
     int gzip_q = -1, br_q = -1, any_q = -1;
     while (!accept_encoding.empty()) {
         const auto comma = accept_encoding.find(',');
-        const std::string_view element = trim(accept_encoding.substr(0, comma));
+        const std::string_view element = trim_ows(accept_encoding.substr(0, comma));
         accept_encoding = comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
         const auto semi = element.find(';');
-        const std::string_view name = trim(element.substr(0, semi));
+        const std::string_view name = trim_ows(element.substr(0, semi));
         const int q = weight_of(semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1));
         if (q < 0) continue;
-        if (iequals(name, "gzip") || iequals(name, "x-gzip")) gzip_q = std::max(gzip_q, q);
-        else if (iequals(name, "br")) br_q = q;
+        if (iequals_ascii(name, "gzip") || iequals_ascii(name, "x-gzip")) gzip_q = std::max(gzip_q, q);
+        else if (iequals_ascii(name, "br")) br_q = q;
         else if (name == "*") any_q = q;
     }
     if (gzip_q < 0) gzip_q = any_q;
@@ -86,9 +73,8 @@ Coding choose_coding(std::string_view accept_encoding, bool brotli_allowed) {
 }
 
 bool compressible(std::string_view content_type) {
-    std::string_view type = trim(content_type.substr(0, content_type.find(';')));
-    std::string lower(type);
-    for (char& c : lower) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+    std::string_view type = trim_ows(content_type.substr(0, content_type.find(';')));
+    const std::string lower = lower_ascii(type);
     if (lower.starts_with("text/")) return true;
     if (lower.ends_with("+json") || lower.ends_with("+xml")) return true;
     for (const char* t : {"application/json", "application/javascript", "application/xml", "image/svg+xml"}) {
@@ -155,7 +141,7 @@ std::string coded_etag(const std::string& etag, Coding c) {
 bool etag_matches(std::string_view if_none_match, const std::string& etag) {
     while (!if_none_match.empty()) {
         const auto comma = if_none_match.find(',');
-        std::string_view item = trim(if_none_match.substr(0, comma));
+        std::string_view item = trim_ows(if_none_match.substr(0, comma));
         if_none_match = comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
         if (item.starts_with("W/")) item.remove_prefix(2);  // weak comparison
         if (item == "*" || item == etag) return true;

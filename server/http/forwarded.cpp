@@ -1,4 +1,5 @@
 #include "http/forwarded.hpp"
+#include "http/request_head.hpp"
 
 #include <arpa/inet.h>
 
@@ -9,20 +10,8 @@ namespace gridmap::http {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-    return out;
-}
-
 // The first element of a comma-separated list.
-std::string_view first_element(std::string_view list) { return trim(list.substr(0, list.find(','))); }
+std::string_view first_element(std::string_view list) { return trim_ows(list.substr(0, list.find(','))); }
 
 // A host with an optional port as it may stand in a URL: a name or IPv4 literal, or a
 // bracketed IPv6 literal, then ":digits".
@@ -71,7 +60,7 @@ std::optional<std::string> valid_prefix(std::string_view p) {
 
 // A Forwarded parameter's value: a token or a quoted string (RFC 7239 §4).
 std::string_view unquote(std::string_view v) {
-    v = trim(v);
+    v = trim_ows(v);
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     return v;
 }
@@ -79,7 +68,7 @@ std::string_view unquote(std::string_view v) {
 }  // namespace
 
 std::optional<ProxyNet> ProxyNet::parse(std::string_view text) {
-    text = trim(text);
+    text = trim_ows(text);
     ProxyNet net;
     const auto slash = text.find('/');
     const std::string address(text.substr(0, slash));
@@ -124,16 +113,16 @@ std::optional<std::string> forwarded_base(const ForwardedFields& f, std::string_
         std::string_view params = first_element(f.forwarded);
         while (!params.empty()) {
             const auto semi = params.find(';');
-            const std::string_view pair = trim(params.substr(0, semi));
+            const std::string_view pair = trim_ows(params.substr(0, semi));
             params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
             const auto eq = pair.find('=');
             if (eq == std::string_view::npos) continue;
-            const std::string name = lower(trim(pair.substr(0, eq)));
-            if (name == "proto") scheme = lower(unquote(pair.substr(eq + 1)));
+            const std::string name = lower_ascii(trim_ows(pair.substr(0, eq)));
+            if (name == "proto") scheme = lower_ascii(unquote(pair.substr(eq + 1)));
             else if (name == "host") host = std::string(unquote(pair.substr(eq + 1)));
         }
     }
-    if (scheme.empty() && !f.proto.empty()) scheme = lower(first_element(f.proto));
+    if (scheme.empty() && !f.proto.empty()) scheme = lower_ascii(first_element(f.proto));
     if (host.empty() && !f.host.empty()) host = std::string(first_element(f.host));
     if (scheme.empty()) scheme = std::string(fallback_scheme);
     if (host.empty()) host = std::string(fallback_host);
@@ -145,12 +134,12 @@ std::optional<std::string> forwarded_base(const ForwardedFields& f, std::string_
     if (host.size() > default_port.size() && host.ends_with(default_port) && host.back() != ']') {
         host.resize(host.size() - default_port.size());
     }
-    return scheme + "://" + lower(host) + *prefix;
+    return scheme + "://" + lower_ascii(host) + *prefix;
 }
 
 std::string normalise_public_url(const std::string& url) {
     const auto scheme_end = url.find("://");
-    const std::string scheme = scheme_end == std::string::npos ? "" : lower(url.substr(0, scheme_end));
+    const std::string scheme = scheme_end == std::string::npos ? "" : lower_ascii(url.substr(0, scheme_end));
     const std::string rest = scheme_end == std::string::npos ? "" : url.substr(scheme_end + 3);
     const auto slash = rest.find('/');
     const std::string authority = rest.substr(0, slash);
@@ -160,7 +149,7 @@ std::string normalise_public_url(const std::string& url) {
         throw std::invalid_argument("public_url: \"" + url +
                                     "\" is not a base URL (https://map.example.org, or with a path: https://example.org/gridmap)");
     }
-    return scheme + "://" + lower(authority) + *prefix;
+    return scheme + "://" + lower_ascii(authority) + *prefix;
 }
 
 }  // namespace gridmap::http

@@ -11,32 +11,6 @@ namespace gridmap::http {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-// The comma-separated elements of a list field (RFC 9110 §5.6.1), trimmed, empty ones dropped.
-std::vector<std::string_view> list_elements(std::string_view value) {
-    std::vector<std::string_view> out;
-    while (!value.empty()) {
-        const std::size_t comma = value.find(',');
-        const std::string_view item = trim(value.substr(0, comma));
-        if (!item.empty()) out.push_back(item);
-        if (comma == std::string_view::npos) break;
-        value.remove_prefix(comma + 1);
-    }
-    return out;
-}
 
 Refusal refuse(int status, std::string detail) { return Refusal{status, std::move(detail), {}}; }
 
@@ -57,7 +31,7 @@ std::optional<Authority> parse_authority(std::string_view text) {
         const std::string inner(text.substr(1, close - 1));
         in6_addr addr{};
         if (inet_pton(AF_INET6, inner.c_str(), &addr) != 1) return std::nullopt;
-        a.host = lower(text.substr(0, close + 1));
+        a.host = lower_ascii(text.substr(0, close + 1));
         a.ip_literal = true;
         text.remove_prefix(close + 1);
         if (!text.empty()) {
@@ -73,7 +47,7 @@ std::optional<Authority> parse_authority(std::string_view text) {
                             c == '-' || c == '_';
             if (!ok) return std::nullopt;
         }
-        a.host = lower(name);
+        a.host = lower_ascii(name);
         in_addr addr{};
         a.ip_literal = inet_pton(AF_INET, a.host.c_str(), &addr) == 1;
         if (colon != std::string_view::npos) port = text.substr(colon + 1);
@@ -187,7 +161,7 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
     if (target == "*") {
         if (head.method != "OPTIONS") return refuse(400, "the target * is only meaningful with OPTIONS");
     } else if (target.front() != '/') {
-        const std::string scheme = lower(target.substr(0, std::min<std::size_t>(target.size(), 8)));
+        const std::string scheme = lower_ascii(target.substr(0, std::min<std::size_t>(target.size(), 8)));
         std::size_t skip = scheme.starts_with("http://") ? 7 : scheme.starts_with("https://") ? 8 : 0;
         if (skip == 0) return refuse(400, "the request target must be a path starting with /");
         target.remove_prefix(skip);
@@ -257,7 +231,7 @@ std::variant<Admission, Refusal> admit(const RequestHead& head, const GuardPolic
         }
         if (changes_state(head.method)) {
             const auto type = head.field("Content-Type");
-            const std::string media = type ? lower(trim(type->substr(0, type->find(';')))) : std::string();
+            const std::string media = type ? lower_ascii(trim_ows(type->substr(0, type->find(';')))) : std::string();
             if (std::find(body_types.begin(), body_types.end(), media) == body_types.end()) {
                 std::string accepted;
                 for (const auto& t : body_types) accepted += (accepted.empty() ? "" : ", ") + t;

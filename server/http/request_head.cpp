@@ -27,15 +27,33 @@ bool is_field_value(std::string_view s) noexcept {
     });
 }
 
-std::string_view trim(std::string_view s) noexcept {
+Refusal bad(std::string detail) { return Refusal{400, std::move(detail), {}}; }
+
+}  // namespace
+
+std::string_view trim_ows(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
 }
 
-Refusal bad(std::string detail) { return Refusal{400, std::move(detail), {}}; }
+std::string lower_ascii(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
 
-}  // namespace
+std::vector<std::string_view> list_elements(std::string_view value) {
+    std::vector<std::string_view> out;
+    while (!value.empty()) {
+        const std::size_t comma = value.find(',');
+        const std::string_view item = trim_ows(value.substr(0, comma));
+        if (!item.empty()) out.push_back(item);
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return out;
+}
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
     return a.size() == b.size() &&
@@ -132,7 +150,7 @@ std::variant<RequestHead, Refusal> parse_request_head(std::string_view head, con
         if (colon == std::string_view::npos) return bad("a header line has no colon");
         const std::string_view name = line.substr(0, colon);
         if (!is_token(name)) return bad("a header field name is empty or holds characters a name may not have");
-        const std::string_view value = trim(line.substr(colon + 1));
+        const std::string_view value = trim_ows(line.substr(colon + 1));
         if (!is_field_value(value)) return bad("the header field " + std::string(name) + " holds control characters");
         out.fields.emplace_back(std::string(name), std::string(value));
     }

@@ -34,6 +34,15 @@ struct RequestHead {
 /// ASCII case-insensitive equality (header names, tokens, host names).
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
 
+/// `s` without the spaces and tabs around it (a field value's optional white space).
+std::string_view trim_ows(std::string_view s) noexcept;
+
+/// `s` with ASCII letters in lower case (field names, schemes, host names, tokens).
+std::string lower_ascii(std::string_view s);
+
+/// The comma-separated elements of a list field (RFC 9110 §5.6.1), trimmed, empty ones dropped.
+std::vector<std::string_view> list_elements(std::string_view value);
+
 /// Bounds on a request head. Beyond them the head is refused, never stored.
 struct HeadLimits {
     std::size_t max_head_bytes = 32 * 1024;    ///< request line and fields together → 431
