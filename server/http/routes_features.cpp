@@ -1,4 +1,5 @@
-// OGC API – Features, Part 1 (Core, GeoJSON) and Part 2 (CRS by reference).
+// OGC API – Features, Part 1 (Core, GeoJSON), Part 2 (CRS by reference), Part 3 (filters and
+// queryables) and Part 5 (schemas).
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -6,6 +7,7 @@
 #include "geo/error.hpp"
 #include "geo/text/encoding.hpp"
 #include "geo/io/export.hpp"
+#include "geo/io/feature_schema.hpp"
 #include "geo/query/cql2.hpp"
 #include "http/params.hpp"
 #include "http/problem.hpp"
@@ -19,6 +21,9 @@ using nlohmann::ordered_json;
 
 constexpr const char* k_geojson = "application/geo+json";
 constexpr const char* k_json = "application/json";
+constexpr const char* k_schema_json = "application/schema+json";
+constexpr const char* k_rel_queryables = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
+constexpr const char* k_rel_schema = "http://www.opengis.net/def/rel/ogc/1.0/schema";
 
 // Parameters of /items that are not attribute filters.
 const std::set<std::string> k_item_params = {"bbox", "bbox-crs", "limit", "offset", "properties",
@@ -70,6 +75,11 @@ ordered_json collection_json(const geo::LayerInfo& info, const std::string& base
     }
     c["links"] = {link(self, "self", k_json, info.title),
                   link(self + "/items", "items", k_geojson, "features"),
+                  link(self + "/queryables", k_rel_queryables, k_schema_json, "what filters can use"),
+                  link(self + "/schema", k_rel_schema, k_schema_json, "the properties of the features"),
+                  // GDAL's OAPIF driver types its fields from this link, matching the relation
+                  // "describedBy" as written here (relation names are case-insensitive, RFC 8288).
+                  link(self + "/schema/geojson", "describedBy", k_schema_json, "schema of one GeoJSON feature"),
                   link(base + "/tiles/" + info.name + ".json", "tiles", k_json, "TileJSON")};
     return c;
 }
@@ -96,6 +106,9 @@ void conformance(Server&, RequestContext& ctx) {
                            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
                            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
                            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                           "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+                           "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+                           "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
                            "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
                            "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
                            "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
@@ -114,6 +127,41 @@ void collections(RequestContext& ctx) {
 void collection(RequestContext& ctx) {
     const auto info = require_layer(ctx, ctx.req.matches[1]);
     ctx.res.set_content(json_text(collection_json(info, ctx.base_url)), k_json);
+}
+
+// A JSON Schema document about a collection: $schema, $id (its own URL), type, title.
+ordered_json schema_document(const RequestContext& ctx, const geo::LayerInfo& info, const std::string& path,
+                             const std::string& title) {
+    return {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+            {"$id", ctx.base_url + "/collections/" + info.name + path},
+            {"type", "object"},
+            {"title", title}};
+}
+
+// Part 3: every property a filter (and a ?name=value parameter) can use.
+void queryables(RequestContext& ctx) {
+    const auto info = require_layer(ctx, ctx.req.matches[1]);
+    ordered_json body = schema_document(ctx, info, "/queryables", info.title + " (" + info.name + "): queryables");
+    body["properties"] = geo::io::property_schemas(info);
+    body["additionalProperties"] = false;
+    ctx.res.set_content(json_text(body), k_schema_json);
+}
+
+// Part 5: the properties of the features, the geometry with its role.
+void schema(RequestContext& ctx) {
+    const auto info = require_layer(ctx, ctx.req.matches[1]);
+    ordered_json body = schema_document(ctx, info, "/schema", info.title + " (" + info.name + ")");
+    body["properties"] = geo::io::property_schemas(info);
+    body["additionalProperties"] = false;
+    ctx.res.set_content(json_text(body), k_schema_json);
+}
+
+// One GeoJSON feature of the collection, for clients that type their fields from it (GDAL).
+void feature_schema(RequestContext& ctx) {
+    const auto info = require_layer(ctx, ctx.req.matches[1]);
+    ordered_json body = schema_document(ctx, info, "/schema/geojson", info.title + " (" + info.name + "): GeoJSON feature");
+    body.update(geo::io::geojson_feature_schema(ctx.store(), info));
+    ctx.res.set_content(json_text(body), k_schema_json);
 }
 
 geo::io::OutputCrs output_crs(RequestContext& ctx) {
@@ -153,8 +201,13 @@ void items(Server& server, RequestContext& ctx) {
             }
         }
     }
+    std::vector<geo::query::Expr> conditions;
     for (const auto& [name, value] : ctx.req.params) {
         if (k_item_params.contains(name)) continue;
+        if (name == geo::io::k_geometry_property) {
+            conditions.push_back(geo::query::parse_intersects_parameter(name, value));
+            continue;
+        }
         const bool known = std::any_of(info.fields.begin(), info.fields.end(),
                                        [&](const geo::Field& f) { return f.name == name; });
         if (!known) {
@@ -166,14 +219,20 @@ void items(Server& server, RequestContext& ctx) {
     }
     if (ctx.req.has_param("filter")) {
         const std::string lang = ctx.req.has_param("filter-lang") ? ctx.req.get_param_value("filter-lang") : "cql2-text";
-        if (lang != "cql2-text") {
+        // cql-text is the name drafts of Part 3 gave the language, and the one GDAL 3.6 sends.
+        if (lang != "cql2-text" && lang != "cql-text") {
             throw geo::Error(geo::Errc::invalid_argument, "filter-lang: only cql2-text is supported, not \"" + lang + "\"");
         }
         if (ctx.req.has_param("filter-crs") &&
             parse_crs("filter-crs", ctx.req.get_param_value("filter-crs")) != geo::io::OutputCrs::crs84) {
             throw geo::Error(geo::Errc::invalid_argument, "filter-crs: filters are in CRS84 (lon, lat)");
         }
-        query.filter = std::make_shared<const geo::query::Expr>(geo::query::parse_cql2_text(ctx.req.get_param_value("filter")));
+        conditions.push_back(geo::query::parse_cql2_text(ctx.req.get_param_value("filter")));
+    }
+    if (conditions.size() == 1) {
+        query.filter = std::make_shared<const geo::query::Expr>(std::move(conditions.front()));
+    } else if (conditions.size() > 1) {
+        query.filter = std::make_shared<const geo::query::Expr>(geo::query::Expr{geo::query::And{std::move(conditions)}});
     }
     const auto crs = output_crs(ctx);
 
@@ -246,6 +305,12 @@ void register_feature_routes(Server& server) {
     server.get("/collections", R"(/collections)", Role::worker, [](RequestContext& ctx) { collections(ctx); });
     server.get("/collections/{id}", R"(/collections/([^/]+))", Role::worker,
                [](RequestContext& ctx) { collection(ctx); });
+    server.get("/collections/{id}/queryables", R"(/collections/([^/]+)/queryables)", Role::worker,
+               [](RequestContext& ctx) { queryables(ctx); });
+    server.get("/collections/{id}/schema", R"(/collections/([^/]+)/schema)", Role::worker,
+               [](RequestContext& ctx) { schema(ctx); });
+    server.get("/collections/{id}/schema/geojson", R"(/collections/([^/]+)/schema/geojson)", Role::worker,
+               [](RequestContext& ctx) { feature_schema(ctx); });
     server.get("/collections/{id}/items", R"(/collections/([^/]+)/items)", Role::worker,
                [&server](RequestContext& ctx) { items(server, ctx); });
     server.del("/collections/{id}", R"(/collections/([^/]+))", Role::admin, [&server](RequestContext& ctx) {

@@ -1,8 +1,15 @@
 // Health, metrics and the OpenAPI description of every route.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "http/params.hpp"
 #include "geo/analysis/run.hpp"
+#include "geo/error.hpp"
+#include "geo/io/feature_schema.hpp"
 #include "http/problem.hpp"
 #include "http/server.hpp"
 
@@ -120,6 +127,114 @@ ordered_json with_roles(ordered_json paths, const std::map<std::string, Role>& r
     return paths;
 }
 
+// Each operation's operationId: stable names for code generators, unique in the document.
+const std::map<std::string, std::string>& operation_ids() {
+    static const std::map<std::string, std::string> ids = {
+        {"get /", "getLandingPage"},
+        {"get /conformance", "getConformance"},
+        {"get /collections", "getCollections"},
+        {"get /collections/{collectionId}", "getCollection"},
+        {"delete /collections/{collectionId}", "deleteCollection"},
+        {"get /collections/{collectionId}/items", "getFeatures"},
+        {"get /collections/{collectionId}/items/{featureId}", "getFeature"},
+        {"get /collections/{collectionId}/queryables", "getQueryables"},
+        {"get /collections/{collectionId}/schema", "getSchema"},
+        {"get /collections/{collectionId}/schema/geojson", "getGeoJsonFeatureSchema"},
+        {"get /tiles/{layers}.json", "getTileJson"},
+        {"get /tiles/{layers}/{z}/{x}/{y}.mvt", "getVectorTile"},
+        {"get /tiles/{layers}/{z}/{x}/{y}.png", "getRasterTile"},
+        {"get /styles/gridmap.json", "getStyle"},
+        {"get /query/at", "queryAt"},
+        {"get /query/cell", "queryCell"},
+        {"get /query/search", "search"},
+        {"get /health", "getHealth"},
+        {"get /metrics", "getMetrics"},
+        {"get /openapi.json", "getOpenApi"},
+        {"get /session", "getSession"},
+        {"post /session", "createSession"},
+        {"delete /session", "deleteSession"},
+        {"post /imports", "startImport"},
+        {"get /jobs/{id}/report", "getImportReport"},
+        {"post /analysis/{kind}", "startAnalysis"},
+        {"get /jobs/{id}", "getJob"},
+        {"delete /jobs/{id}", "cancelJob"},
+        {"get /jobs/{id}/result.{format}", "getJobResult"},
+    };
+    return ids;
+}
+
+// Every operation gets its operationId, and a 404 where a path parameter names something.
+ordered_json with_operation_ids(ordered_json paths) {
+    for (auto& [path, item] : paths.items()) {
+        for (auto& [method, op] : item.items()) {
+            const auto it = operation_ids().find(method + " " + path);
+            if (it == operation_ids().end()) {
+                throw geo::Error(geo::Errc::internal, "openapi: no operationId for " + method + " " + path);
+            }
+            op["operationId"] = it->second;
+            if (path.find('{') != std::string::npos && !op["responses"].contains("404")) {
+                op["responses"]["404"] = problem_response("nothing by this name or id");
+            }
+        }
+    }
+    return paths;
+}
+
+// "grid_cells" → "GridCells", for operationIds.
+std::string pascal_case(const std::string& name) {
+    std::string out;
+    bool upper = true;
+    for (char c : name) {
+        if (c == '_') {
+            upper = true;
+            continue;
+        }
+        out += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+        upper = false;
+    }
+    return out;
+}
+
+// /collections/{name}/items for each layer, as the generic operation but with the layer's own
+// properties as query parameters (type and title from its schema): clients that read the
+// document to learn what the server filters (GDAL's OAPIF driver, QGIS) find them there.
+void add_collection_items_paths(ordered_json& paths, const std::vector<geo::LayerInfo>& layers) {
+    const ordered_json generic = paths["/collections/{collectionId}/items"]["get"];
+    std::set<std::string> ids;
+    for (const auto& [path, item] : paths.items()) {
+        for (const auto& [method, op] : item.items()) ids.insert(op["operationId"].get<std::string>());
+    }
+    for (const auto& layer : layers) {
+        ordered_json op = generic;
+        ordered_json parameters = ordered_json::array();
+        for (const auto& p : generic["parameters"]) {
+            if (p["in"] != "path" && p["name"] != "{property}") parameters.push_back(p);
+        }
+        const ordered_json properties = geo::io::property_schemas(layer);
+        for (const auto& [name, schema] : properties.items()) {
+            ordered_json s = schema;
+            std::string description;
+            if (name == geo::io::k_geometry_property) {
+                s = {{"type", "string"}};
+                description = "only features whose geometry intersects this WKT geometry or BBOX(minx, miny, maxx, maxy) (lon/lat)";
+            } else {
+                description = "only features whose " + name + " (" + schema["title"].get<std::string>() + ") equals the value";
+                s.erase("title");
+                s.erase("description");
+            }
+            parameters.push_back(param(name, "query", description, s));
+        }
+        op["parameters"] = parameters;
+        op["summary"] = "features of " + layer.name + " (" + layer.title + ")";
+        std::string id = "get" + pascal_case(layer.name) + "Features";
+        for (int n = 2; ids.contains(id); ++n) id = "get" + pascal_case(layer.name) + "Features" + std::to_string(n);
+        ids.insert(id);
+        op["operationId"] = id;
+        op["responses"].erase("404");
+        paths["/collections/" + layer.name + "/items"] = {{"get", op}};
+    }
+}
+
 // What the connection loop answers before any route (see the README's "Limits").
 ordered_json common_responses() {
     return {{"400", problem_response("malformed request: request line, header fields, %-escapes, UTF-8, Host")},
@@ -153,7 +268,8 @@ ordered_json with_common_responses(ordered_json paths) {
     return paths;
 }
 
-ordered_json openapi_document(const ServerConfig& config, const std::map<std::string, Role>& roles) {
+ordered_json openapi_document(const ServerConfig& config, const std::map<std::string, Role>& roles, const std::string& base_url,
+                              const std::vector<geo::LayerInfo>& layers) {
     const auto collection_id = param("collectionId", "path", "layer name, e.g. buildings", {{"type", "string"}}, true);
     const auto crs = param("crs", "query", "output CRS URI (default CRS84 lon/lat)",
                            {{"type", "string"}, {"enum", supported_crs_uris()}});
@@ -185,10 +301,27 @@ ordered_json openapi_document(const ServerConfig& config, const std::map<std::st
                           "CQL2-text filter: comparisons, AND/OR/NOT, LIKE, IN, BETWEEN, IS NULL, "
                           "S_INTERSECTS(geom, BBOX(…) or WKT); values are bound, never pasted into SQL",
                           {{"type", "string"}}),
-                    param("filter-lang", "query", "cql2-text (the only one)", {{"type", "string"}, {"enum", {"cql2-text"}}}),
-                    param("{property}", "query", "any property name: only features whose property equals the value",
+                    param("filter-lang", "query", "cql2-text; cql-text, the name drafts of Part 3 used, is read as cql2-text",
+                          {{"type", "string"}, {"enum", {"cql2-text", "cql-text"}}, {"default", "cql2-text"}}),
+                    param("{property}", "query",
+                          "any queryable (see /collections/{collectionId}/queryables): only features whose property equals the "
+                          "value; geom=WKT only those whose geometry intersects it. The paths /collections/{name}/items list "
+                          "each collection's own",
                           {{"type", "string"}})},
                    items_responses)},
+        {"/collections/{collectionId}/queryables",
+         operation("the properties a filter and a ?name=value parameter can use, as a JSON Schema (OGC API – Features Part 3)",
+                   {collection_id},
+                   {{"200", json_response("the queryables", "application/schema+json")}, {"404", problem_response("no such collection")}})},
+        {"/collections/{collectionId}/schema",
+         operation("the properties of the collection's features with their types, as a JSON Schema (OGC API – Features Part 5)",
+                   {collection_id},
+                   {{"200", json_response("the schema", "application/schema+json")}, {"404", problem_response("no such collection")}})},
+        {"/collections/{collectionId}/schema/geojson",
+         operation("JSON Schema of one GeoJSON feature of the collection (the collection's describedBy link), from which "
+                   "GDAL types its fields",
+                   {collection_id},
+                   {{"200", json_response("the schema", "application/schema+json")}, {"404", problem_response("no such collection")}})},
         {"/collections/{collectionId}/items/{featureId}",
          operation("one feature", {collection_id, param("featureId", "path", "feature id (fid)", {{"type", "integer"}}, true), crs},
                    {{"200", json_response("the feature", "application/geo+json")}, {"400", problem_response("bad parameter")},
@@ -282,6 +415,8 @@ ordered_json openapi_document(const ServerConfig& config, const std::map<std::st
                     {"404", problem_response("no such job")},
                     {"409", problem_response("the job has not finished yet, or was cancelled")}})},
     };
+    ordered_json all_paths = with_operation_ids(with_roles(with_common_responses(paths), roles));
+    add_collection_items_paths(all_paths, layers);
     return {
         {"openapi", "3.0.3"},
         {"info", {{"title", "Gridmap"}, {"version", "0.1.0"},
@@ -291,7 +426,8 @@ ordered_json openapi_document(const ServerConfig& config, const std::map<std::st
                                   "Errors are application/problem+json (RFC 9457). Every path answers OPTIONS (Allow, and a CORS "
                                   "preflight for origins in cors_origins); answers to other origins carry "
                                   "Access-Control-Allow-Origin."}}},
-        {"paths", with_roles(with_common_responses(paths), roles)},
+        {"servers", {{{"url", base_url}, {"description", "this server, as the client reached it"}}}},
+        {"paths", all_paths},
         {"security", {{{"bearerAuth", ordered_json::array()}}, {{"sessionCookie", ordered_json::array()}}}},
         {"components",
          {{"securitySchemes",
@@ -323,7 +459,8 @@ void register_system_routes(Server& server) {
         ctx.res.set_content(text, "text/plain; version=0.0.4");
     });
     server.get("/openapi.json", R"(/openapi.json)", Role::worker, [&server](RequestContext& ctx) {
-        ctx.res.set_content(json_text(openapi_document(server.config(), server.route_roles())), "application/vnd.oai.openapi+json;version=3.0");
+        const auto document = openapi_document(server.config(), server.route_roles(), ctx.base_url, ctx.store().layers());
+        ctx.res.set_content(json_text(document), "application/vnd.oai.openapi+json;version=3.0");
     });
 }
 

@@ -1072,4 +1072,26 @@ std::string to_cql2_text(const Expr& e) {
     return out;
 }
 
+Expr parse_intersects_parameter(std::string_view property, std::string_view literal, const Cql2Limits& limits) {
+    // The literal is read by the filter parser inside S_INTERSECTS(…); text that is more than
+    // one literal (a ')' closing the call early, then more) parses to another tree, refused.
+    std::string text = "S_INTERSECTS(\"";
+    text += property;
+    text += "\", ";
+    text += literal;
+    text += ')';
+    const auto refuse = [&] {
+        return Error(Errc::invalid_argument, std::string(property) +
+                                                 ": expected one WKT geometry or BBOX(minx, miny, maxx, maxy) in lon/lat");
+    };
+    Expr e;
+    try {
+        e = parse_cql2_text(text, limits);
+    } catch (const Error&) {
+        throw refuse();
+    }
+    if (!std::holds_alternative<Intersects>(e.node)) throw refuse();
+    return e;
+}
+
 }  // namespace geo::query

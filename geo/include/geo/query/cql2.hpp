@@ -95,6 +95,13 @@ struct Cql2Limits {
 /// position 12". Runs in time linear in the text length.
 Expr parse_cql2_text(std::string_view text, const Cql2Limits& limits = {});
 
+/// `S_INTERSECTS(property, literal)` for a query parameter `property=literal` (OGC API –
+/// Features Part 3, queryables as query parameters): `literal` is one geometry literal as a
+/// filter writes it (WKT, BBOX(…), ENVELOPE(…)). Throws geo::Error(Errc::invalid_argument)
+/// when it is anything else.
+Expr parse_intersects_parameter(std::string_view property, std::string_view literal,
+                                const Cql2Limits& limits = {});
+
 /// Every property name `e` uses, each once, in order of first appearance.
 std::vector<std::string> property_names(const Expr& e);
 
