@@ -18,7 +18,7 @@ struct ZoomRange {
 
 ZoomRange zoom_range(const LayerInfo& layer) noexcept;
 
-/// Largest tile render_mvt returns, in bytes.
+/// The size budget of a tile from render_mvt, in bytes: a tile over it is thinned until it fits.
 constexpr std::size_t k_max_tile_bytes = 500 * 1024;
 
 /// Builds the MVT tile `t` of `layers` (each must exist and be served at t.z) from the store:
@@ -26,11 +26,12 @@ constexpr std::size_t k_max_tile_bytes = 500 * 1024;
 /// about one screen pixel (options.min_area_units, at least 64 units², i.e. a pixel of a 512 px
 /// tile) left out. Such a tile is returned when it fits in k_max_tile_bytes and no more of its
 /// polygons were too small to see than were drawn. Otherwise the tile is thinned so that it
-/// still reads as its data and fits (see detail::thin_tile): tiny polygons are coalesced into
-/// pixel-sized squares of the same total area; then, with `style`, attributes that no rule of
-/// the style reads at zoom t.z..t.z+1 are left out (an attribute-free feature still draws with
-/// the style's defaults); then the densest features are dropped evenly, each cell of a grid
-/// aligned with the tile keeping its largest. Empty string when nothing is drawn. A composite
+/// still reads as its data and fits, stopping at the first step that is enough: tiny polygons
+/// are coalesced into squares of the same total area, at least a pixel each, with no id or
+/// attributes; with `style`, attributes that no rule of the style reads at zooms t.z to t.z + 1
+/// are left out (ids stay); then the densest features are dropped evenly, each cell of a grid
+/// aligned with the tile keeping its largest, the cells growing until the tile fits (features
+/// as large as a cell always stay). Deterministic. Empty string when nothing is drawn. A composite
 /// tile (several layers) holds those served at t.z. Throws geo::Error (not_found) for an
 /// unknown layer, (invalid_argument) for a zoom outside the range of a single layer or of
 /// every layer.
