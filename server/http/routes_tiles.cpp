@@ -153,7 +153,7 @@ void mvt(Server& server, RequestContext& ctx) {
     const TilePath path = parse_tile_path(ctx.req.path);
     const auto names = requested_layers(ctx, path.layers);
     serve_tile(server, ctx, layers_label(path.layers), names, path.tile, "mvt", "application/vnd.mapbox-vector-tile",
-               [&] { return geo::tiles::render_mvt(ctx.store(), names, path.tile); });
+               [&] { return geo::tiles::render_mvt(ctx.store(), names, path.tile, {}, server.style()); });
 }
 
 void png(Server& server, RequestContext& ctx) {

@@ -1176,4 +1176,32 @@ double max_spill_px(const Rule& rule, double zoom, double cap) {
     return 0;
 }
 
+namespace {
+
+void mark_keys(const Expr& e, std::vector<char>& read) {
+    if (e.op == Op::get || e.op == Op::has) read[e.key] = 1;
+    for (const Expr& a : e.args) mark_keys(a, read);
+}
+
+}  // namespace
+
+std::vector<std::string> keys_read(const Style& style, std::string_view source_layer, int tile_zoom) {
+    std::vector<char> read(style.keys.size(), 0);
+    const double lo = tile_zoom;
+    const double hi = tile_zoom + 1.0;
+    for (const Rule& rule : style.rules) {
+        if (!rule.visible || rule.source_layer != source_layer || !rule.exprs) continue;
+        if (rule.maxzoom <= lo || rule.minzoom >= hi) continue;
+        if (rule.exprs->filter) mark_keys(*rule.exprs->filter, read);
+        for (const auto& p : rule.exprs->paint) {
+            if (p) mark_keys(*p, read);
+        }
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < read.size(); ++i) {
+        if (read[i]) out.push_back(style.keys[i]);
+    }
+    return out;
+}
+
 }  // namespace geo::style

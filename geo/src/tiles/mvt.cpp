@@ -16,13 +16,16 @@
 
 #include "geo/error.hpp"
 #include "geo/tiles/tile.hpp"
+#include "tiles/mvt_encoder.hpp"
 #include "tiles/tile_geometry.hpp"
 
 namespace geo::tiles {
 
 namespace {
 
+using detail::EncodeStats;
 using detail::GeomType;
+using detail::LayerSelection;
 using detail::PartRange;
 using detail::TileGeometry;
 using detail::TilePoint;
@@ -80,35 +83,53 @@ struct ValueKeyHash {
 // never written; buffers are kept from layer to layer.
 class LayerEncoder {
   public:
-    LayerEncoder(const TileId& t, const MvtOptions& options)
-        : m_geometry(t, options), m_extent(options.extent) {}
+    LayerEncoder(const TileId& t, const MvtOptions& options, EncodeStats* stats)
+        : m_geometry(t, options), m_extent(options.extent), m_min_area(options.min_area_units),
+          m_stats(stats) {}
 
     /// Returns false when no feature of the layer is left.
-    bool encode(const MvtLayerInput& in) {
+    bool encode(const MvtLayerInput& in, const LayerSelection* selection) {
         m_buffer.clear();
         m_keys.clear();
         m_key_of_field.assign(in.fields.size(), k_no_key);
         m_values.clear();
         m_value_index.clear();
+        m_field_kept = selection != nullptr && !selection->fields.empty() ? &selection->fields : nullptr;
 
         protozero::pbf_builder<LayerTag> layer{m_buffer};
         layer.add_uint32(LayerTag::version, k_mvt_version);
         layer.add_string(LayerTag::name, in.name);
         std::size_t count = 0;
-        for (const Feature& f : in.features) {
-            const GeomType type = m_geometry.build(f.wkb);
-            if (type == GeomType::none) continue;
-            encode_commands(type);
-            encode_tags(in.fields, f.values);
-
+        const auto write = [&](std::int64_t fid, GeomType type) {
             protozero::pbf_builder<FeatureTag> feature{layer, LayerTag::features};
-            if (f.fid >= 0) feature.add_uint64(FeatureTag::id, static_cast<std::uint64_t>(f.fid));
+            if (fid >= 0) feature.add_uint64(FeatureTag::id, static_cast<std::uint64_t>(fid));
             if (!m_tags.empty()) {
                 feature.add_packed_uint32(FeatureTag::tags, m_tags.cbegin(), m_tags.cend());
             }
             feature.add_enum(FeatureTag::type, static_cast<std::int32_t>(type));
             feature.add_packed_uint32(FeatureTag::geometry, m_commands.cbegin(), m_commands.cend());
             ++count;
+        };
+        const auto add = [&](const Feature& f) {
+            const GeomType type = m_geometry.build(f.wkb);
+            if (m_stats != nullptr) count_polygon(type);
+            if (type == GeomType::none) return;
+            encode_commands(type, m_geometry.points(), m_geometry.parts());
+            encode_tags(in.fields, f.values);
+            write(f.fid, type);
+        };
+        if (selection != nullptr && selection->features) {
+            for (const std::uint32_t i : *selection->features) add(in.features[i]);
+        } else {
+            for (const Feature& f : in.features) add(f);
+        }
+        if (selection != nullptr) {
+            for (const detail::TileShape& shape : selection->extra) {
+                if (shape.parts.empty()) continue;
+                encode_commands(GeomType::polygon, shape.points, shape.parts);
+                m_tags.clear();
+                write(-1, GeomType::polygon);
+            }
         }
         if (count == 0) return false;
 
@@ -143,9 +164,18 @@ class LayerEncoder {
   private:
     static constexpr std::uint32_t k_no_key = std::numeric_limits<std::uint32_t>::max();
 
-    void encode_commands(GeomType type) {
+    void count_polygon(GeomType type) {
+        if (type == GeomType::polygon) {
+            ++m_stats->polygons_drawn;
+        } else if (type == GeomType::none && m_geometry.largest_ring_area() > 0 &&
+                   m_geometry.largest_ring_area() < m_min_area) {
+            ++m_stats->polygons_too_small;
+        }
+    }
+
+    void encode_commands(GeomType type, const std::vector<TilePoint>& pts,
+                         const std::vector<PartRange>& parts) {
         m_commands.clear();
-        const std::vector<TilePoint>& pts = m_geometry.points();
         std::int32_t cx = 0;
         std::int32_t cy = 0;
         const auto delta = [&](const TilePoint& p) {
@@ -154,7 +184,7 @@ class LayerEncoder {
             cx = p.x;
             cy = p.y;
         };
-        for (const PartRange& part : m_geometry.parts()) {
+        for (const PartRange& part : parts) {
             const std::size_t n = part.end - part.begin;
             if (type == GeomType::point) {
                 m_commands.push_back(command(Command::move_to, n));
@@ -173,6 +203,7 @@ class LayerEncoder {
         m_tags.clear();
         const std::size_t n = std::min(fields.size(), values.size());
         for (std::size_t i = 0; i < n; ++i) {
+            if (m_field_kept != nullptr && i < m_field_kept->size() && (*m_field_kept)[i] == 0) continue;
             ValueKey key;
             if (const auto* v = std::get_if<std::int64_t>(&values[i])) {
                 key = {ValueKey::Kind::integer, std::bit_cast<std::uint64_t>(*v), {}};
@@ -204,6 +235,9 @@ class LayerEncoder {
 
     TileGeometry m_geometry;
     std::uint32_t m_extent;
+    double m_min_area;
+    EncodeStats* m_stats;
+    const std::vector<char>* m_field_kept = nullptr;
     std::string m_buffer;
     std::vector<std::uint32_t> m_commands;
     std::vector<std::uint32_t> m_tags;
@@ -221,6 +255,12 @@ std::string tile_name(const TileId& t) {
 
 std::string encode_mvt(const TileId& t, const std::vector<MvtLayerInput>& layers,
                        const MvtOptions& options) {
+    return detail::encode_mvt_selected(t, layers, {}, options);
+}
+
+std::string detail::encode_mvt_selected(const TileId& t, const std::vector<MvtLayerInput>& layers,
+                                        std::span<const LayerSelection> selections,
+                                        const MvtOptions& options, EncodeStats* stats) {
     if (!is_valid(t)) {
         throw Error(Errc::invalid_argument,
                     "tile " + tile_name(t) + " does not exist: zoom must be 0–" +
@@ -239,11 +279,16 @@ std::string encode_mvt(const TileId& t, const std::vector<MvtLayerInput>& layers
         }
     }
 
-    LayerEncoder encoder{t, options};
+    if (!selections.empty() && selections.size() != layers.size()) {
+        throw Error(Errc::internal, "tile " + tile_name(t) + ": one selection per layer expected");
+    }
+
+    LayerEncoder encoder{t, options, stats};
     std::string tile;
     protozero::pbf_builder<TileTag> builder{tile};
-    for (const MvtLayerInput& layer : layers) {
-        if (encoder.encode(layer)) builder.add_message(TileTag::layers, encoder.buffer());
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        const LayerSelection* selection = selections.empty() ? nullptr : &selections[i];
+        if (encoder.encode(layers[i], selection)) builder.add_message(TileTag::layers, encoder.buffer());
     }
     return tile;
 }

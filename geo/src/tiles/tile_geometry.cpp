@@ -124,9 +124,18 @@ GeomType TileGeometry::build(std::span<const unsigned char> wkb) {
     m_raw_parts.clear();
     m_out.clear();
     m_out_parts.clear();
+    m_raw_bounds = BBox{};
+    m_largest_ring_area = 0;
+    m_ring_area = 0;
 
     Reader r{wkb};
     if (!parse_geometry(r, 0, 0) || r.remaining() != 0) return GeomType::none;
+    for (const RawPart& part : m_raw_parts) {
+        if (part.end > part.begin) {
+            m_raw_bounds.extend(part.minx, part.miny);
+            m_raw_bounds.extend(part.maxx, part.maxy);
+        }
+    }
 
     switch (m_family) {
         case Family::point:
@@ -410,7 +419,12 @@ bool TileGeometry::emit_ring(std::span<const DPoint> ring, const RawPart& part, 
         area2 += (clipped[i].x - o.x) * (clipped[i + 1].y - o.y) -
                  (clipped[i + 1].x - o.x) * (clipped[i].y - o.y);
     }
-    if (std::abs(area2) * 0.5 * m_area_scale < m_min_area) return false;
+    const double area = std::abs(area2) * 0.5 * m_area_scale;
+    if (exterior) {
+        m_largest_ring_area = std::max(m_largest_ring_area, area);
+        m_ring_area += area;
+    }
+    if (area < m_min_area) return false;
 
     const std::span<const DPoint> src = simplify(clipped, true);
     const std::size_t begin = m_out.size();

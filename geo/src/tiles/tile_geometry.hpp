@@ -25,6 +25,12 @@ struct PartRange {
     std::uint32_t end = 0;
 };
 
+/// A geometry in tile units: parts() of TileGeometry, owned.
+struct TileShape {
+    std::vector<TilePoint> points;
+    std::vector<PartRange> parts;
+};
+
 /// Turns one feature's WKB (2D or Z/M ISO WKB, either byte order, EPSG:4326) into the
 /// geometry of one tile: projected, clipped to the tile plus buffer, simplified, rounded to
 /// integers, with collapsed or too small parts dropped and rings wound the MVT way. Keeps its
@@ -48,6 +54,15 @@ class TileGeometry {
     /// no ring repeats its first point at the end.
     const std::vector<TilePoint>& points() const noexcept { return m_out; }
     const std::vector<PartRange>& parts() const noexcept { return m_out_parts; }
+
+    /// The box of the last build's whole geometry before clipping, in tile units; empty for
+    /// malformed WKB. The same feature gives the same box (shifted) in every tile of a zoom.
+    const BBox& raw_bounds() const noexcept { return m_raw_bounds; }
+    /// Of the last build's exterior rings that meet the clip rectangle, the largest and the sum
+    /// of their areas after clipping, in units² at extent 4096, measured before the too-small
+    /// test: a polygon dropped as too small to see has 0 < largest_ring_area() < min_area_units.
+    double largest_ring_area() const noexcept { return m_largest_ring_area; }
+    double ring_area() const noexcept { return m_ring_area; }
 
   private:
     struct DPoint {
@@ -97,6 +112,9 @@ class TileGeometry {
     double m_length_scale;  // tile units → units at extent 4096
     double m_min_area;
     double m_min_length;
+    BBox m_raw_bounds;
+    double m_largest_ring_area = 0;
+    double m_ring_area = 0;
 
     Family m_family = Family::none;
     std::vector<DPoint> m_raw;

@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "geo/error.hpp"
+#include "geo/style/style.hpp"
+#include "tiles/mvt_encoder.hpp"
+#include "tiles/thinning.hpp"
 
 namespace geo::tiles {
 
@@ -14,7 +17,7 @@ ZoomRange zoom_range(const LayerInfo& layer) noexcept {
 }
 
 std::string render_mvt(store::Store& store, const std::vector<std::string>& layers, const TileId& t,
-                       const MvtOptions& options) {
+                       const MvtOptions& options, const style::Style* style) {
     if (!is_valid(t)) {
         throw Error(Errc::invalid_argument, "tile " + std::to_string(t.z) + "/" + std::to_string(t.x) + "/" +
                                                 std::to_string(t.y) + " does not exist: x and y must be below 2^z");
@@ -50,14 +53,25 @@ std::string render_mvt(store::Store& store, const std::vector<std::string>& laye
     if (inputs.empty()) {
         throw Error(Errc::invalid_argument, "none of these layers is served at zoom " + std::to_string(t.z));
     }
-    MvtOptions thinning = options;
-    thinning.min_area_units = std::max(options.min_area_units, 64.0);
-    std::string encoded = encode_mvt(t, inputs, thinning);
-    for (int round = 0; round < 8 && encoded.size() > k_max_tile_bytes; ++round) {
-        thinning.min_area_units *= 4;
-        encoded = encode_mvt(t, inputs, thinning);
+    MvtOptions drawn = options;
+    drawn.min_area_units = std::max(options.min_area_units, 64.0);
+    detail::EncodeStats stats;
+    std::string encoded = detail::encode_mvt_selected(t, inputs, {}, drawn, &stats);
+    // Most tiles end here, byte for byte as they always were.
+    if (encoded.size() <= k_max_tile_bytes && stats.polygons_too_small <= stats.polygons_drawn) {
+        return encoded;
     }
-    return encoded;
+    std::vector<std::vector<char>> style_fields;
+    if (style != nullptr) {
+        for (const MvtLayerInput& in : inputs) {
+            const std::vector<std::string> read = style::keys_read(*style, in.name, t.z);
+            std::vector<char>& kept = style_fields.emplace_back(in.fields.size(), 0);
+            for (std::size_t i = 0; i < in.fields.size(); ++i) {
+                kept[i] = std::find(read.begin(), read.end(), in.fields[i].name) != read.end() ? 1 : 0;
+            }
+        }
+    }
+    return detail::thin_tile(t, inputs, style_fields, drawn, k_max_tile_bytes, encoded.size());
 }
 
 }  // namespace geo::tiles

@@ -148,4 +148,9 @@ Paint evaluate_paint(const Rule& rule, double zoom, const FeatureData& feature);
 /// the expression can give; an unbounded one (a width read from an attribute) counts as `cap`.
 double max_spill_px(const Rule& rule, double zoom, double cap = 64);
 
+/// The attributes (Style::keys entries, in that order) that the filters and paint of the visible
+/// rules drawing `source_layer` read while a tile of zoom `tile_zoom` is on screen, i.e. at map
+/// zooms from tile_zoom to tile_zoom + 1. Empty when no rule draws the layer there.
+std::vector<std::string> keys_read(const Style& style, std::string_view source_layer, int tile_zoom);
+
 }  // namespace geo::style
