@@ -138,19 +138,12 @@ ordered_json schema_document(const RequestContext& ctx, const geo::LayerInfo& in
             {"title", title}};
 }
 
-// Part 3: every property a filter (and a ?name=value parameter) can use.
-void queryables(RequestContext& ctx) {
+// The properties of a collection's features as a JSON Schema: what Part 3's queryables (every
+// property a filter and a ?name=value parameter can use) and Part 5's schema both answer, under
+// their own $id and title.
+void property_schema(RequestContext& ctx, const std::string& suffix, const std::string& what) {
     const auto info = require_layer(ctx, ctx.req.matches[1]);
-    ordered_json body = schema_document(ctx, info, "/queryables", info.title + " (" + info.name + "): queryables");
-    body["properties"] = geo::io::property_schemas(info);
-    body["additionalProperties"] = false;
-    ctx.res.set_content(json_text(body), k_schema_json);
-}
-
-// Part 5: the properties of the features, the geometry with its role.
-void schema(RequestContext& ctx) {
-    const auto info = require_layer(ctx, ctx.req.matches[1]);
-    ordered_json body = schema_document(ctx, info, "/schema", info.title + " (" + info.name + ")");
+    ordered_json body = schema_document(ctx, info, suffix, info.title + " (" + info.name + ")" + what);
     body["properties"] = geo::io::property_schemas(info);
     body["additionalProperties"] = false;
     ctx.res.set_content(json_text(body), k_schema_json);
@@ -306,9 +299,9 @@ void register_feature_routes(Server& server) {
     server.get("/collections/{id}", R"(/collections/([^/]+))", Role::worker,
                [](RequestContext& ctx) { collection(ctx); });
     server.get("/collections/{id}/queryables", R"(/collections/([^/]+)/queryables)", Role::worker,
-               [](RequestContext& ctx) { queryables(ctx); });
+               [](RequestContext& ctx) { property_schema(ctx, "/queryables", ": queryables"); });
     server.get("/collections/{id}/schema", R"(/collections/([^/]+)/schema)", Role::worker,
-               [](RequestContext& ctx) { schema(ctx); });
+               [](RequestContext& ctx) { property_schema(ctx, "/schema", ""); });
     server.get("/collections/{id}/schema/geojson", R"(/collections/([^/]+)/schema/geojson)", Role::worker,
                [](RequestContext& ctx) { feature_schema(ctx); });
     server.get("/collections/{id}/items", R"(/collections/([^/]+)/items)", Role::worker,
