@@ -2,7 +2,8 @@
 //
 // Opens a Gridmap database, takes a block of distinct tiles around a centre point at each zoom
 // (default 5 at z14, 10 at z15, 20 at z16 around lon 114.3, lat 30.6) and times
-// geo::tiles::render_mvt(store, {layer}, tile) for each. Each tile gets one unmeasured render
+// geo::tiles::render_mvt(store, {layer}, tile[, style]) for each (with --style, as the server
+// calls it: the style tells which attributes a tile over budget may leave out). Each tile gets one unmeasured render
 // first (so SQLite's page cache is warm, as in a running server), then --runs measured renders;
 // the figure per tile is its median, and per zoom the median over its tiles.
 //
@@ -138,11 +139,12 @@ int main(int argc, char** argv) {
         auto store = geo::store::open_store(db, false);
         const std::vector<std::string> layers{layer};
         std::optional<geo::style::Style> style;
-        if (format == "png") style = geo::style::load_style_file(style_path);
-        // MVT, or a 256 px PNG drawn with the style: the same tiles, the same store reads.
+        if (!style_path.empty()) style = geo::style::load_style_file(style_path);
+        // MVT, or a 256 px PNG drawn with the style: the same tiles, the same store reads. An
+        // MVT tile over budget is thinned with the style's help, as the server does, when given.
         auto render = [&](const geo::tiles::TileId& t) {
             return format == "png" ? geo::tiles::render_png(*store, *style, t, 1, layers)
-                                   : geo::tiles::render_mvt(*store, layers, t);
+                                   : geo::tiles::render_mvt(*store, layers, t, {}, style ? &*style : nullptr);
         };
         using clock = std::chrono::steady_clock;
         for (auto [z, count] : plan) {
