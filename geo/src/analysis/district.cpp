@@ -185,7 +185,7 @@ std::optional<Walk> load_walk(store::Store& store, const District& district, con
         return true;
     });
     if (lines.empty()) return std::nullopt;
-    Walk walk{RoadNetwork::build(lines), {}, {}};
+    Walk walk{RoadNetwork::build(lines), {}, {}, definition.max_snap_m};
     walk.station_snaps.reserve(district.stations.size());
     for (const auto& s : district.stations) walk.station_snaps.push_back(walk.network.snap(s.xy, definition.max_snap_m));
     walk.building_snaps.reserve(district.buildings.size());
