@@ -171,7 +171,7 @@ std::string absolute(const std::string& url, const std::string& base) { return u
 
 void style(Server& server, RequestContext& ctx) {
     if (!server.style()) throw geo::Error(geo::Errc::not_found, no_style(server));
-    nlohmann::ordered_json style = nlohmann::ordered_json::parse(server.style_json());
+    nlohmann::ordered_json style = server.style_document();
     if (auto sources = style.find("sources"); sources != style.end() && sources->is_object()) {
         for (auto& source : *sources) {
             if (!source.is_object()) continue;

@@ -133,8 +133,9 @@ Server::Server(ServerConfig config)
     m_style_path = locate_style(m_config.style);
     if (!m_style_path.empty()) {
         std::ifstream in(m_style_path, std::ios::binary);
-        m_style_json.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-        m_style = std::make_unique<geo::style::Style>(geo::style::load_style(m_style_json));
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        m_style = std::make_unique<geo::style::Style>(geo::style::load_style(text));
+        m_style_document = nlohmann::ordered_json::parse(text);
     }
     m_jobs.set_audit([this](std::int64_t token_id, const std::string& who, const std::string& action, const std::string& target,
                             const std::string& outcome, const std::string& detail) {
@@ -163,10 +164,7 @@ Server::Server(ServerConfig config)
         if (res.get_header_value("Content-Type") == "application/problem+json") return;
         // A path that has routes, but not for this method: 405 with the methods it has.
         if (res.status == 404) {
-            const auto methods = methods_for(req.path);
-            if (!methods.empty()) {
-                std::string allow;
-                for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+            if (const std::string allow = allow_list(req.path); !allow.empty()) {
                 res.status = 405;
                 res.set_header("Allow", allow);
             }
@@ -199,13 +197,11 @@ Server::Server(ServerConfig config)
     // OPTIONS: what a path allows, and a browser's CORS preflight.
     m_http.Options(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
         t_route = "OPTIONS";
-        const auto methods = methods_for(req.path);
-        if (methods.empty()) {
+        const std::string allow = allow_list(req.path);
+        if (allow.empty()) {
             send_problem(res, 404, "no such resource", req.target, t_request_id);
             return;
         }
-        std::string allow;
-        for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
         res.status = 204;
         res.set_header("Allow", allow);
         add_cors(req, res);
@@ -228,6 +224,12 @@ Server::Server(ServerConfig config)
 }
 
 Server::~Server() { stop(); }
+
+std::string Server::allow_list(const std::string& path) const {
+    std::string allow;
+    for (const auto& m : methods_for(path)) allow += (allow.empty() ? "" : ", ") + m;
+    return allow;
+}
 
 std::string Server::base_url(const httplib::Request& req) const {
     if (!m_config.public_url.empty()) return m_config.public_url;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "geo/store/store.hpp"
 #include "geo/style/style.hpp"
@@ -90,8 +91,8 @@ public:
     const geo::style::Style* style() const noexcept { return m_style.get(); }
     /// Where the style was found ("" when it was not: see locate_style).
     const std::string& style_path() const noexcept { return m_style_path; }
-    /// The style file's text as loaded (served to web maps).
-    const std::string& style_json() const noexcept { return m_style_json; }
+    /// The style file as loaded, parsed once (served to web maps with its URLs made absolute).
+    const nlohmann::ordered_json& style_document() const noexcept { return m_style_document; }
 
     /// This thread's store connection (SQLite connections are not shared between threads),
     /// unscoped: for the server's own work (indexes, jobs, the audit log). Route handlers read
@@ -133,6 +134,8 @@ private:
     std::optional<Refusal> authorize_upload(const RequestHead& head);
     /// The methods with a route for `path` (GET implies HEAD), in a fixed order; empty when none.
     std::vector<std::string> methods_for(const std::string& path) const;
+    /// methods_for(path) as an Allow field value ("GET, HEAD, DELETE"); "" when none.
+    std::string allow_list(const std::string& path) const;
     /// Adds the CORS fields an answer to `req` carries (none without an Origin, or for an
     /// origin that cors_origins does not name).
     void add_cors(const httplib::Request& req, httplib::Response& res) const;
@@ -155,7 +158,7 @@ private:
     TileCache m_tile_cache;
     std::unique_ptr<geo::style::Style> m_style;
     std::string m_style_path;
-    std::string m_style_json;
+    nlohmann::ordered_json m_style_document;
     JobRunner m_jobs;
     std::mutex m_cell_index_mutex;
     std::shared_ptr<const geo::query::CellIndex> m_cell_index;
