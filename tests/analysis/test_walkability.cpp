@@ -55,8 +55,11 @@ bool has_node_at(const RoadNetwork& net, XY p) {
 // Streets y = -100, 0 and 100 from x = 0 to 400, joined by a street x = 0; a bridge x = 200
 // from the south street to the north one passes over the middle street.
 std::vector<std::vector<XY>> bridge_district() {
-    return {{{0, -100}, {400, -100}}, {{0, 0}, {400, 0}}, {{0, 100}, {400, 100}},
-            {{0, -100}, {0, 100}},    {{200, -100}, {200, 100}}};
+    return {{{0, -100}, {400, -100}},
+            {{0, 0}, {400, 0}},
+            {{0, 100}, {400, 100}},
+            {{0, -100}, {0, 100}},
+            {{200, -100}, {200, 100}}};
 }
 
 TEST(Levels, ABridgeOverAStreetIsNoJunction) {
@@ -96,7 +99,8 @@ TEST(Levels, AnEndJoinsWhatItTouchesOnAnotherLevel) {
 }
 
 TEST(Levels, LevelsMustMatchTheLines) {
-    EXPECT_THROW(RoadNetwork::build_on_levels({{{0, 0}, {1, 0}}, {{0, 1}, {1, 1}}}, {0}), geo::Error);
+    EXPECT_THROW(RoadNetwork::build_on_levels({{{0, 0}, {1, 0}}, {{0, 1}, {1, 1}}}, {0}),
+                 geo::Error);
 }
 
 // ---- the table ------------------------------------------------------------------------------
@@ -118,7 +122,8 @@ TEST(Walkability, DefaultsExcludeRailFerriesExpresswaysTunnelsAndElevatedRoads) 
     const Walkability w = geo::analysis::default_walkability();
     const auto osm = road_layer({"name", "type", "kind_detail"});
     const auto judge = [&](const char* name, const char* kind, const char* detail) {
-        return geo::analysis::judge_road(w, osm, road({std::string(name), std::string(kind), std::string(detail)}));
+        return geo::analysis::judge_road(
+            w, osm, road({std::string(name), std::string(kind), std::string(detail)}));
     };
     EXPECT_FALSE(judge("上海轨道交通10号线", "rail", "subway").walkable);
     EXPECT_FALSE(judge("外滩观光隧道", "rail", "funicular").walkable);
@@ -158,8 +163,10 @@ TEST(Walkability, DefaultsExcludeRailFerriesExpresswaysTunnelsAndElevatedRoads) 
 TEST(Walkability, LevelsComeFromLayerBridgeAndTunnelFields) {
     const Walkability w = geo::analysis::default_walkability();
     const auto osm = road_layer({"type", "bridge", "tunnel", "layer"});
-    const auto judge = [&](const char* type, const char* bridge, const char* tunnel, geo::Value layer) {
-        return geo::analysis::judge_road(w, osm, road({std::string(type), std::string(bridge), std::string(tunnel), layer}));
+    const auto judge = [&](const char* type, const char* bridge, const char* tunnel,
+                           geo::Value layer) {
+        return geo::analysis::judge_road(
+            w, osm, road({std::string(type), std::string(bridge), std::string(tunnel), layer}));
     };
     EXPECT_EQ(judge("secondary", "yes", "", {}).level, 1);
     EXPECT_EQ(judge("secondary", "viaduct", "", std::string("2")).level, 2);
@@ -175,8 +182,9 @@ TEST(Walkability, LevelsComeFromLayerBridgeAndTunnelFields) {
 
     const auto survey = road_layer({"道路等级", "桥梁", "隧道", "层"});
     const auto zh = [&](const char* bridge, const char* tunnel, const char* level) {
-        return geo::analysis::judge_road(
-            w, survey, road({std::string("支路"), std::string(bridge), std::string(tunnel), std::string(level)}));
+        return geo::analysis::judge_road(w, survey,
+                                         road({std::string("支路"), std::string(bridge),
+                                               std::string(tunnel), std::string(level)}));
     };
     EXPECT_EQ(zh("是", "否", "").level, 1);
     EXPECT_EQ(zh("否", "否", "").level, 0);
@@ -185,7 +193,8 @@ TEST(Walkability, LevelsComeFromLayerBridgeAndTunnelFields) {
 }
 
 TEST(Walkability, TheConfigFileIsTheDefaultTable) {
-    const auto text = gridmap::test::read_file(std::filesystem::path(GRIDMAP_SOURCE_DIR) / "config/walkability.json");
+    const auto text = gridmap::test::read_file(std::filesystem::path(GRIDMAP_SOURCE_DIR) /
+                                               "config/walkability.json");
     const Walkability loaded = geo::analysis::load_walkability(text);
     const Walkability defaults = geo::analysis::default_walkability();
     EXPECT_EQ(loaded.class_fields, defaults.class_fields);
@@ -202,13 +211,15 @@ TEST(Walkability, TheConfigFileIsTheDefaultTable) {
 }
 
 TEST(Walkability, AFileOverridesListsAndRejectsMistakes) {
-    const Walkability w = geo::analysis::load_walkability(R"({"excluded_name_parts": ["高架"], "walk_unknown_classes": false})");
+    const Walkability w = geo::analysis::load_walkability(
+        R"({"excluded_name_parts": ["高架"], "walk_unknown_classes": false})");
     EXPECT_EQ(w.excluded_name_parts, std::vector<std::string>{"高架"});
     EXPECT_FALSE(w.walk_unknown_classes);
     EXPECT_EQ(w.excluded_classes, geo::analysis::default_walkability().excluded_classes);
     EXPECT_THROW(geo::analysis::load_walkability(R"({"excluded_names": []})"), geo::Error);
     EXPECT_THROW(geo::analysis::load_walkability(R"({"walk_classes": "primary"})"), geo::Error);
-    EXPECT_THROW(geo::analysis::load_walkability(R"({"excluded_classes": ["footway"]})"), geo::Error);
+    EXPECT_THROW(geo::analysis::load_walkability(R"({"excluded_classes": ["footway"]})"),
+                 geo::Error);
     EXPECT_THROW(geo::analysis::load_walkability("{"), geo::Error);
 }
 
@@ -252,30 +263,46 @@ class District : public ::testing::Test {
     void SetUp() override { store = geo::store::open_store((dir / "d.sqlite").string(), true); }
 
     void roads(const std::vector<Road>& list) {
-        NewLayer l{"roads", "道路", "MULTILINESTRING",
-                   {{"name", geo::FieldType::text, ""}, {"type", geo::FieldType::text, ""},
+        NewLayer l{"roads",
+                   "道路",
+                   "MULTILINESTRING",
+                   {{"name", geo::FieldType::text, ""},
+                    {"type", geo::FieldType::text, ""},
                     {"kind_detail", geo::FieldType::text, ""}},
-                   "test", "EPSG:4326", "UTF-8"};
+                   "test",
+                   "EPSG:4326",
+                   "UTF-8"};
         auto w = store->write_layer(l, WriteMode::replace);
-        for (const auto& r : list) w->add({{r.name, r.type, r.kind_detail}, wkb_of(line_wkt(r.points))});
+        for (const auto& r : list)
+            w->add({{r.name, r.type, r.kind_detail}, wkb_of(line_wkt(r.points))});
         w->commit();
     }
     void stations(const std::vector<XY>& points) {
-        NewLayer l{"stations", "服务站", "POINT", {{"name", geo::FieldType::text, ""}, {"type", geo::FieldType::text, ""}},
-                   "test", "EPSG:4326", "UTF-8"};
+        NewLayer l{
+            "stations", "服务站",
+            "POINT",    {{"name", geo::FieldType::text, ""}, {"type", geo::FieldType::text, ""}},
+            "test",     "EPSG:4326",
+            "UTF-8"};
         auto w = store->write_layer(l, WriteMode::replace);
         int n = 0;
         for (const XY& p : points) {
-            w->add({{std::string("站") + std::to_string(++n), std::string("社区服务站")}, wkb_of("POINT (" + coords(p) + ")")});
+            w->add({{std::string("站") + std::to_string(++n), std::string("社区服务站")},
+                    wkb_of("POINT (" + coords(p) + ")")});
         }
         w->commit();
     }
     // 10 m squares with 10 households each, anchored at their centres.
     void buildings(const std::vector<XY>& centres) {
-        NewLayer l{"buildings", "楼栋", "MULTIPOLYGON",
-                   {{"name", geo::FieldType::text, ""}, {"households", geo::FieldType::integer, ""},
-                    {"pos_lon", geo::FieldType::real, ""}, {"pos_lat", geo::FieldType::real, ""}},
-                   "test", "EPSG:4326", "UTF-8"};
+        NewLayer l{"buildings",
+                   "楼栋",
+                   "MULTIPOLYGON",
+                   {{"name", geo::FieldType::text, ""},
+                    {"households", geo::FieldType::integer, ""},
+                    {"pos_lon", geo::FieldType::real, ""},
+                    {"pos_lat", geo::FieldType::real, ""}},
+                   "test",
+                   "EPSG:4326",
+                   "UTF-8"};
         auto w = store->write_layer(l, WriteMode::replace);
         int n = 0;
         for (const XY& c : centres) {
@@ -283,13 +310,14 @@ class District : public ::testing::Test {
             frame().to_lonlat(c, lon, lat);
             const auto sq = [&](double dx, double dy) { return coords({c.x + dx, c.y + dy}); };
             w->add({{std::string("楼") + std::to_string(++n), std::int64_t{10}, lon, lat},
-                    wkb_of("MULTIPOLYGON (((" + sq(-5, -5) + ", " + sq(5, -5) + ", " + sq(5, 5) + ", " + sq(-5, 5) + ", " +
-                           sq(-5, -5) + ")))")});
+                    wkb_of("MULTIPOLYGON (((" + sq(-5, -5) + ", " + sq(5, -5) + ", " + sq(5, 5) +
+                           ", " + sq(-5, 5) + ", " + sq(-5, -5) + ")))")});
         }
         w->commit();
     }
     // A walking circle of `radius` metres.
-    static CircleDefinition walking(double radius, const Walkability& table = geo::analysis::default_walkability()) {
+    static CircleDefinition walking(
+        double radius, const Walkability& table = geo::analysis::default_walkability()) {
         CircleDefinition d;
         d.minutes = radius / 50;
         d.speed_m_per_min = 50;
@@ -297,7 +325,9 @@ class District : public ::testing::Test {
         d.walkability = table;
         return d;
     }
-    geo::analysis::CoverageReport run(const CircleDefinition& d) { return geo::analysis::coverage(*store, {}, d); }
+    geo::analysis::CoverageReport run(const CircleDefinition& d) {
+        return geo::analysis::coverage(*store, {}, d);
+    }
 
     gridmap::test::TempDir dir;
     std::unique_ptr<geo::store::Store> store;
@@ -329,7 +359,10 @@ TEST_F(District, ARoadTunnelUnderTheRiverIsNotWalked) {
 // north of the street lies 10 m from the subway.
 TEST_F(District, ASubwayLineBesideAStreetIsNotWalked) {
     roads({{"南路", "minor_road", "residential", {{0, 0}, {1000, 0}}},
-           {"上海轨道交通2号线", "rail", "subway", {{100, -100}, {100, 40}, {900, 40}, {900, -100}}}});
+           {"上海轨道交通2号线",
+            "rail",
+            "subway",
+            {{100, -100}, {100, 40}, {900, 40}, {900, -100}}}});
     stations({{500, -10}});
     buildings({{500, 30}});
 

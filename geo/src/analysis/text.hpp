@@ -13,8 +13,12 @@ inline std::string normalise_key(std::string_view s) {
     constexpr std::string_view k_ideographic_space = "\xE3\x80\x80";
     for (;;) {
         const auto before = s.size();
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+        while (!s.empty() &&
+               (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+            s.remove_prefix(1);
+        while (!s.empty() &&
+               (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+            s.remove_suffix(1);
         if (s.starts_with(k_ideographic_space)) s.remove_prefix(k_ideographic_space.size());
         if (s.ends_with(k_ideographic_space)) s.remove_suffix(k_ideographic_space.size());
         if (s.size() == before) break;

@@ -52,7 +52,8 @@ void validate(const Walkability& w) {
 }
 
 // Indexes of the layer's fields named in `names` (case and surrounding space ignored).
-std::vector<std::size_t> fields_named(const LayerInfo& layer, const std::vector<std::string>& names) {
+std::vector<std::size_t> fields_named(const LayerInfo& layer,
+                                      const std::vector<std::string>& names) {
     std::vector<std::size_t> out;
     for (const auto& n : names) {
         const auto key = normalise_key(n);
@@ -161,7 +162,8 @@ struct Judge {
 
 double length_m(const std::vector<XY>& line) {
     double sum = 0;
-    for (std::size_t i = 1; i < line.size(); ++i) sum += std::hypot(line[i].x - line[i - 1].x, line[i].y - line[i - 1].y);
+    for (std::size_t i = 1; i < line.size(); ++i)
+        sum += std::hypot(line[i].x - line[i - 1].x, line[i].y - line[i - 1].y);
     return sum;
 }
 
@@ -170,32 +172,38 @@ double length_m(const std::vector<XY>& line) {
 bool attribute_says_yes(const Value& v) {
     if (const auto i = value_int(v); i && std::holds_alternative<std::int64_t>(v)) return *i != 0;
     const auto text = normalise_key(value_text(v));
-    static const std::set<std::string> k_no = {"", "no", "false", "0", "否", "无", "n", "f", "building_passage"};
+    static const std::set<std::string> k_no = {"",  "no", "false",           "0", "否", "无",
+                                               "n", "f",  "building_passage"};
     return !k_no.contains(text);
 }
 
 Walkability default_walkability() {
     Walkability w;
     w.description =
-        "Which road lines a pedestrian walks, for walking distances and isochrones. A line is left out when any "
-        "of its class values is excluded; otherwise a line of a pedestrian class is walked, and any other line "
-        "is walked unless its name holds an excluded part or a tunnel field says yes. Lines on different levels "
-        "(layer, or bridge +1 / tunnel -1) cross without a junction; their end points still join.";
-    w.class_fields = {"type", "kind", "kind_detail", "highway", "railway", "route", "man_made", "道路类型", "道路等级"};
+        "Which road lines a pedestrian walks, for walking distances and isochrones. A line is left "
+        "out when any of its class values is excluded; otherwise a line of a pedestrian class is "
+        "walked, and any other line is walked unless its name holds an excluded part or a tunnel "
+        "field says yes. Lines on different levels (layer, or bridge +1 / tunnel -1) cross "
+        "without a junction; their end points still join.";
+    w.class_fields = {"type",  "kind",     "kind_detail", "highway", "railway",
+                      "route", "man_made", "道路类型",    "道路等级"};
     w.name_fields = {"name", "名称", "道路名称", "路名"};
-    w.pedestrian_classes = {"path",     "footway",  "pedestrian", "steps",  "pier",   "corridor", "步行道",
-                            "人行道",   "步行街",   "人行天桥",   "人行地道", "梯道",   "台阶",     "游步道",
-                            "栈道",     "码头",     "广场"};
-    w.walk_classes = {"major_road", "minor_road", "primary",   "primary_link", "secondary", "secondary_link",
-                      "tertiary",   "tertiary_link", "residential", "service", "unclassified", "road",
-                      "living_street", "track",  "bridleway", "cycleway",   "主干路",     "次干路",    "支路",         "街巷",      "小区路",
-                      "城市道路",   "一般道路",   "胡同",      "弄堂",         "非机动车道"};
-    w.excluded_classes = {"rail",      "subway",    "light_rail", "narrow_gauge", "monorail", "funicular", "tram",
-                          "railway",   "ferry",     "motorway",   "motorway_link", "trunk",   "trunk_link",
-                          "aerialway", "construction", "proposed", "abandoned",  "raceway", "busway",
-                          "铁路",      "地铁",      "轻轨",       "有轨电车",    "轨道交通", "磁悬浮",
-                          "索道",      "缆车",      "轮渡",       "渡口",        "航线",    "高速公路",
-                          "快速路",    "城市快速路", "匝道"};
+    w.pedestrian_classes = {"path",   "footway", "pedestrian", "steps",    "pier",     "corridor",
+                            "步行道", "人行道",  "步行街",     "人行天桥", "人行地道", "梯道",
+                            "台阶",   "游步道",  "栈道",       "码头",     "广场"};
+    w.walk_classes = {"major_road",     "minor_road", "primary",       "primary_link", "secondary",
+                      "secondary_link", "tertiary",   "tertiary_link", "residential",  "service",
+                      "unclassified",   "road",       "living_street", "track",        "bridleway",
+                      "cycleway",       "主干路",     "次干路",        "支路",         "街巷",
+                      "小区路",         "城市道路",   "一般道路",      "胡同",         "弄堂",
+                      "非机动车道"};
+    w.excluded_classes = {
+        "rail",       "subway",    "light_rail",   "narrow_gauge", "monorail",      "funicular",
+        "tram",       "railway",   "ferry",        "motorway",     "motorway_link", "trunk",
+        "trunk_link", "aerialway", "construction", "proposed",     "abandoned",     "raceway",
+        "busway",     "铁路",      "地铁",         "轻轨",         "有轨电车",      "轨道交通",
+        "磁悬浮",     "索道",      "缆车",         "轮渡",         "渡口",          "航线",
+        "高速公路",   "快速路",    "城市快速路",   "匝道"};
     w.excluded_name_parts = {"隧道", "高架", "快速路", "高速公路", "轨道交通"};
     w.level_fields = {"layer", "level", "层", "层级", "所在层"};
     w.bridge_fields = {"bridge", "桥梁", "是否桥梁"};
@@ -237,7 +245,8 @@ Walkability load_walkability(const std::string& json_text) {
             w.exclude_road_tunnels = bool_at(doc, key);
             continue;
         }
-        const auto it = std::find_if(lists.begin(), lists.end(), [&](const auto& l) { return l.first == key; });
+        const auto it =
+            std::find_if(lists.begin(), lists.end(), [&](const auto& l) { return l.first == key; });
         if (it == lists.end()) {
             std::string known = "description, walk_unknown_classes, exclude_road_tunnels";
             for (const auto& l : lists) known += ", " + l.first;
@@ -253,7 +262,8 @@ RoadVerdict judge_road(const Walkability& table, const LayerInfo& layer, const F
     return Judge(table, layer)(f);
 }
 
-WalkableRoads read_walkable_roads(store::Store& store, const LocalFrame& frame, const Walkability& table) {
+WalkableRoads read_walkable_roads(store::Store& store, const LocalFrame& frame,
+                                  const Walkability& table) {
     validate(table);
     WalkableRoads out;
     const auto layer = store.layer("roads");

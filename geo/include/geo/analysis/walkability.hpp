@@ -62,8 +62,9 @@ Walkability load_walkability(const std::string& json_text);
 /// What the table says of one line.
 struct RoadVerdict {
     bool walkable = true;
-    int level = 0;       ///< 0 on the ground; lines on different levels cross without a junction
-    std::string reason;  ///< why it is not walked: "class rail", "name 隧道", "tunnel"; "" when walked
+    int level = 0;  ///< 0 on the ground; lines on different levels cross without a junction
+    std::string
+        reason;  ///< why it is not walked: "class rail", "name 隧道", "tunnel"; "" when walked
 };
 
 /// Judges one feature of a layer described by `layer` (field values in `f.values`, in the
@@ -77,15 +78,16 @@ bool attribute_says_yes(const Value& v);
 /// The walkable lines of the `roads` layer in metres of `frame`, each with its level.
 struct WalkableRoads {
     std::vector<std::vector<XY>> lines;
-    std::vector<int> levels;        ///< one per line
-    std::size_t features = 0;       ///< road features read
-    std::size_t excluded = 0;       ///< features left out
-    double excluded_km = 0;         ///< their length
+    std::vector<int> levels;   ///< one per line
+    std::size_t features = 0;  ///< road features read
+    std::size_t excluded = 0;  ///< features left out
+    double excluded_km = 0;    ///< their length
     std::map<std::string, std::size_t> excluded_by_reason;
-    std::size_t off_ground = 0;     ///< walkable features on a level other than 0
+    std::size_t off_ground = 0;  ///< walkable features on a level other than 0
 };
 
 /// Reads the `roads` layer through `table`. Throws geo::Error from the store.
-WalkableRoads read_walkable_roads(store::Store& store, const LocalFrame& frame, const Walkability& table);
+WalkableRoads read_walkable_roads(store::Store& store, const LocalFrame& frame,
+                                  const Walkability& table);
 
 }  // namespace geo::analysis
