@@ -288,6 +288,10 @@ TEST_F(WalkingDistrict, WalkingDistanceFollowsTheStreets) {
     EXPECT_FALSE(walking.buildings[1].covered);
     // 800 m north: the nearest road is 600 m away, past the 250 m a building may be from one.
     EXPECT_FALSE(std::isfinite(walking.buildings[2].distance_m));
+    EXPECT_EQ(walking.buildings[2].unreachable, "no road within 250 m");
+    EXPECT_FALSE(walking.buildings[2].covered);
+    EXPECT_EQ(walking.buildings_unreachable, 1);
+    EXPECT_TRUE(walking.buildings[0].unreachable.empty());
     EXPECT_EQ(walking.overall.households_covered, 10);
 
     const auto straight = geo::analysis::coverage(*store, {}, metres(500));
@@ -306,7 +310,47 @@ TEST_F(WalkingDistrict, AStationFarFromTheRoadsFallsBackAndSaysSo) {
     ASSERT_EQ(r.circles.size(), 2u);
     EXPECT_EQ(r.circles[1].mode, CircleMode::euclidean);
     EXPECT_NE(r.circles[1].note.find("no road within 250 m"), std::string::npos);
-    ASSERT_EQ(r.notes.size(), 1u);
+    // The station's fallback disc, and the building 600 m from any road.
+    ASSERT_EQ(r.notes.size(), 2u);
+    EXPECT_NE(r.notes[0].find("euclidean"), std::string::npos) << r.notes[0];
+    EXPECT_NE(r.notes[1].find("1 buildings no station reaches on foot"), std::string::npos) << r.notes[1];
+    // A station with no road near it serves no one on foot: its disc is a picture only.
+    for (const auto& b : r.buildings) EXPECT_NE(b.nearest_station_fid, 2) << b.fid;
+}
+
+TEST_F(WalkingDistrict, CoveredMeansTheWalkIsWithinTheDistanceNotInsideThePicture) {
+    // 45 m from the road at x = 480: inside the 50 m band the isochrone draws around the 490 m of
+    // reachable road, but the walk is 10 + 480 + 45 = 535 m, over 500.
+    write_buildings(*store, {{{480, 45}, 7, 14}, {{300, 10}, 10, 20}});
+    const auto r = geo::analysis::coverage(*store, {}, metres(500, CircleMode::walking));
+    ASSERT_EQ(r.buildings.size(), 2u);
+    EXPECT_NEAR(r.buildings[0].distance_m, 535, 0.05);
+    EXPECT_FALSE(r.buildings[0].covered);
+    EXPECT_TRUE(r.buildings[1].covered);
+    EXPECT_EQ(r.overall.households_covered, 10);
+    // Load assigns by the same walk.
+    const auto load = geo::analysis::station_load(*store, {}, metres(500, CircleMode::walking), 0);
+    ASSERT_EQ(load.loads.size(), 1u);
+    EXPECT_EQ(load.loads[0].buildings, 2);
+    EXPECT_NEAR(load.loads[0].max_distance_m, 535, 0.05);
+}
+
+TEST_F(WalkingDistrict, ABuildingOnACutOffStreetIsUnreachableAndNeverCovered) {
+    // A 100 m lane 400 m north of the streets, joined to none of them; the building is 5 m from
+    // it and 195 m from the nearest station-connected road, but snaps to the nearer lane.
+    NewLayer l{"roads", "道路", "MULTILINESTRING", {{"name", geo::FieldType::text, ""}}, "test", "EPSG:4326", "UTF-8"};
+    auto w = store->write_layer(l, WriteMode::append);
+    w->add({{std::string("断头巷")}, wkb_of("MULTILINESTRING ((" + coords({100, 400}) + ", " + coords({200, 400}) + "))")});
+    w->commit();
+    write_buildings(*store, {{{150, 395}, 8, 16}, {{300, 10}, 10, 20}});
+    const auto r = geo::analysis::coverage(*store, {}, metres(5000, CircleMode::walking));
+    ASSERT_EQ(r.buildings.size(), 2u);
+    EXPECT_EQ(r.buildings[0].unreachable, "its street is cut off from every station's");
+    EXPECT_FALSE(r.buildings[0].covered);
+    EXPECT_EQ(r.buildings[0].nearest_station_fid, -1);
+    EXPECT_TRUE(r.buildings[1].covered);
+    EXPECT_EQ(r.buildings_unreachable, 1);
+    EXPECT_EQ(r.overall.households_covered, 10);
 }
 
 // ---- the demo district ----------------------------------------------------------------------

@@ -164,6 +164,7 @@ class CircleIndex {
 struct Nearest {
     std::vector<std::int64_t> station;
     std::vector<double> distance_m;
+    std::vector<std::string> unreachable;  ///< walking: why no station reaches each ("" when one does)
 };
 
 Nearest nearest_straight(const detail::District& d) {
@@ -187,12 +188,19 @@ Nearest nearest_walking(const detail::District& d, const detail::Walk& walk, dou
     Nearest n;
     n.station.resize(d.buildings.size(), -1);
     n.distance_m.resize(d.buildings.size(), infinity);
+    n.unreachable.resize(d.buildings.size());
     for (std::size_t i = 0; i < d.buildings.size(); ++i) {
         const auto& snap = walk.building_snaps[i];
-        if (!snap) continue;
+        if (!snap) {
+            n.unreachable[i] = "no road within " + metres(walk.max_snap_m);
+            continue;
+        }
         int origin = -1;
         const double cost = walk.network.cost_to(reach, *snap, &origin);
-        if (origin < 0 || !std::isfinite(cost)) continue;
+        if (origin < 0 || !std::isfinite(cost)) {
+            n.unreachable[i] = "its street is cut off from every station's";
+            continue;
+        }
         n.station[i] = origin;
         n.distance_m[i] = cost + snap->distance_m;
     }
@@ -344,16 +352,25 @@ CoverageReport detail::evaluate_coverage(const District& d, const Walk* walk, co
         for (std::size_t i = 0; i < d.buildings.size(); ++i) {
             covered[i] = nearest.station[i] >= 0 && nearest.distance_m[i] <= definition.radius_m();
         }
+    } else if (walk) {
+        // One rule with load and siting: the walk itself, not the drawn isochrone, decides.
+        nearest = nearest_walking(d, *walk, infinity);
+        for (std::size_t i = 0; i < d.buildings.size(); ++i) {
+            covered[i] = nearest.station[i] >= 0 && nearest.distance_m[i] <= definition.radius_m();
+            if (!nearest.unreachable[i].empty()) ++r.buildings_unreachable;
+        }
+        if (r.buildings_unreachable > 0) {
+            r.notes.push_back(std::to_string(r.buildings_unreachable) +
+                              " buildings no station reaches on foot (no road near them, or their street is cut off "
+                              "from every station's): never counted as covered; each says why");
+        }
     } else {
+        // No roads: the fallback discs are the circles.
         capi::GeosContext ctx;
         const CircleIndex index(ctx, r.circles);
         for (std::size_t i = 0; i < d.buildings.size(); ++i) covered[i] = index.covers(d.buildings[i].lon, d.buildings[i].lat);
-        if (walk) {
-            nearest = nearest_walking(d, *walk, infinity);
-        } else {
-            nearest.station.assign(d.buildings.size(), -1);
-            nearest.distance_m.assign(d.buildings.size(), infinity);
-        }
+        nearest.station.assign(d.buildings.size(), -1);
+        nearest.distance_m.assign(d.buildings.size(), infinity);
     }
 
     report(progress, 0.9, "totalling");
@@ -387,6 +404,7 @@ CoverageReport detail::evaluate_coverage(const District& d, const Walk* walk, co
         out.covered = is_covered;
         out.nearest_station_fid = nearest.station[i] >= 0 ? d.stations[static_cast<std::size_t>(nearest.station[i])].fid : -1;
         out.distance_m = nearest.distance_m[i];
+        if (i < nearest.unreachable.size()) out.unreachable = nearest.unreachable[i];
         r.buildings.push_back(std::move(out));
     }
     r.by_grid = sorted_groups(std::move(by_grid));

@@ -100,6 +100,7 @@ ordered_json to_json(const CoverageReport& r, BuildingList buildings) {
     circles["euclidean"] = r.circles.size() - walking;
     j["circles"] = circles;
     j["overall"] = totals_json(r.overall);
+    j["buildings_unreachable"] = r.buildings_unreachable;
     ordered_json grids = ordered_json::array(), communities = ordered_json::array();
     for (const auto& g : r.by_grid) grids.push_back(group_json(g, true));
     for (const auto& g : r.by_community) communities.push_back(group_json(g, false));
@@ -120,7 +121,8 @@ ordered_json to_json(const CoverageReport& r, BuildingList buildings) {
                             {"lat", b.lat},
                             {"covered", b.covered},
                             {"nearest_station_fid", b.nearest_station_fid >= 0 ? ordered_json(b.nearest_station_fid) : ordered_json(nullptr)},
-                            {"distance_m", distance_json(b.distance_m)}});
+                            {"distance_m", distance_json(b.distance_m)},
+                            {"unreachable", b.unreachable.empty() ? ordered_json(nullptr) : ordered_json(b.unreachable)}});
         }
         j[buildings == BuildingList::uncovered ? "uncovered_buildings" : "buildings"] = std::move(list);
     }
@@ -170,7 +172,8 @@ std::string to_geojson(const CoverageReport& r) {
                                           {"households", b.households},
                                           {"population", b.population},
                                           {"nearest_station_fid", b.nearest_station_fid >= 0 ? ordered_json(b.nearest_station_fid) : ordered_json(nullptr)},
-                                          {"distance_m", distance_json(b.distance_m)}}));
+                                          {"distance_m", distance_json(b.distance_m)},
+                                          {"unreachable", b.unreachable.empty() ? ordered_json(nullptr) : ordered_json(b.unreachable)}}));
     }
     return collection(features);
 }

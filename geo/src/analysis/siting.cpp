@@ -153,11 +153,12 @@ SitingReport site_stations(store::Store& store, const StationFilter& stations, c
             const auto snap = walk->network.snap(cand.xy, definition.max_snap_m);
             if (!snap) continue;
             const Reach reach = walk->network.reach({Origin{*snap, snap->distance_m, 0}}, radius);
-            // Reach is bounded by the radius, so straight-line candidates within it suffice.
-            demand_grid.within(cand.xy, radius + definition.buffer_m, [&](std::uint32_t k, double) {
+            // The rule coverage counts by: onto the street, along it, off it to the station,
+            // within the radius. A walk is never shorter than the straight line, so the demand
+            // within the radius around the candidate is all it can cover.
+            demand_grid.within(cand.xy, radius, [&](std::uint32_t k, double) {
                 const auto& bs = walk->building_snaps[demand[k]];
-                if (!bs || bs->distance_m > definition.buffer_m) return;
-                if (walk->network.cost_to(reach, *bs) <= radius) cand.covers.push_back(k);
+                if (bs && walk->network.cost_to(reach, *bs) + bs->distance_m <= radius) cand.covers.push_back(k);
             });
         } else {
             demand_grid.within(cand.xy, radius, [&](std::uint32_t k, double) { cand.covers.push_back(k); });

@@ -118,6 +118,9 @@ struct BuildingCoverage {
     bool covered = false;
     std::int64_t nearest_station_fid = -1;  ///< −1: none reachable
     double distance_m = 0;
+    /// Walking mode: why no station reaches the building ("" when one does): no road within
+    /// the snapping distance, or its street is cut off from every station's. Never covered.
+    std::string unreachable;
 };
 
 struct CoverageReport {
@@ -131,12 +134,19 @@ struct CoverageReport {
     std::vector<GroupCoverage> by_community;  ///< by community name
     std::vector<BuildingCoverage> buildings;  ///< every building, in fid order
     std::int64_t buildings_without_point = 0;  ///< no point on surface: left out of every count
+    std::int64_t buildings_unreachable = 0;    ///< walking: no station reaches them (see BuildingCoverage)
 };
 
-/// Which buildings lie inside at least one service circle. A building counts as covered when
-/// its point on surface (the `pos_lon`, `pos_lat` fields the import derives) lies inside a
-/// circle: in euclidean mode, within radius_m of a station in the district's plane; in walking
-/// mode, inside a station's isochrone polygon (or its fallback disc). Needs the `buildings`
+/// Which buildings a station serves within the circle's distance, by one rule for coverage,
+/// load and siting: a building counts as covered when its distance to the nearest station is at
+/// most radius_m (minutes × speed). In euclidean mode that is the straight line from its point
+/// on surface (the `pos_lon`, `pos_lat` fields the import derives) in the district's plane; in
+/// walking mode the walk: from the point to the nearest road, along the network, and off it to
+/// the station. The isochrone polygons are the picture of the circles, not the test. A building
+/// no station reaches on foot (no road within max_snap_m, or its street cut off from every
+/// station's) is reported with that reason and never covered; so is every building when a
+/// station has no road near it (it serves no one on foot). Without a roads layer walking mode
+/// falls back to discs, as notes say. Needs the `buildings`
 /// layer; grid cells (for names and communities) and roads (walking) are used when present.
 CoverageReport coverage(store::Store& store, const StationFilter& stations, const CircleDefinition& definition,
                         const Progress& progress = {});
