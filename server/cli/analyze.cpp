@@ -44,7 +44,9 @@ CommandSpec analyze_spec() {
                       {"style", "FILE", "png: the MapLibre style of the base layers (default styles/gridmap.json)"},
                       {"width", "PX", "png: width in pixels (default 1600)"},
                       {"height", "PX", "png: height in pixels (default 1200)"},
-                      {"standards", "FILE", "norms: a standards file (default: the built-in table, as config/standards.json)"}},
+                      {"standards", "FILE", "norms: a standards file (default: the built-in table, as config/standards.json)"},
+                      {"walkability", "FILE",
+                       "walking mode: which roads are walked (default: the built-in table, as config/walkability.json)"}},
                      ""};
     // The analyses' own parameters, each once, with the kinds that take it.
     std::map<std::string, std::pair<std::string, std::string>> params;  // name → (kinds, help)
@@ -67,6 +69,7 @@ CommandSpec analyze_spec() {
         "  gridmap analyze load --capacity 3000 --format csv\n"
         "  gridmap analyze siting --sites 5 --minutes 10 --format geojson\n"
         "  gridmap analyze norms --standards config/standards.json\n"
+        "  gridmap analyze coverage --mode walking --walkability config/walkability.json\n"
         "  gridmap analyze circles --mode walking   (rewrites the service_circles layer)\n"
         "Coverage counts a building as covered when its point on surface lies inside a circle.\n";
     return spec;
@@ -105,7 +108,12 @@ int run_analyze(const Args& args) {
         if (kind != geo::analysis::AnalysisKind::norms) throw UsageError("--standards applies to norms only");
         standards = read_file(*path, "standards file");
     }
-    const auto request = geo::analysis::parse_analysis_request(kind, params, standards);
+    std::string walkability;
+    if (auto path = args.value("walkability")) {
+        if (kind == geo::analysis::AnalysisKind::norms) throw UsageError("--walkability does not apply to norms");
+        walkability = read_file(*path, "walkability file");
+    }
+    const auto request = geo::analysis::parse_analysis_request(kind, params, standards, walkability);
 
     int width = 1600, height = 1200;
     for (auto [flag, target] : {std::pair{"width", &width}, {"height", &height}}) {

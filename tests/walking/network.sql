@@ -5,16 +5,9 @@
 -- psql variables: tol (the node tolerance, 0.5 m), max_snap (metres, --max-snap).
 -- Output tables: frame, edge (id, source, target, length, geom), snap (what, fid, edge, d, off).
 
--- ---------------------------------------------------------------------------------------------
--- The walkable roads. THE ONE PLACE that decides which roads people walk: today every feature of
--- the roads layer, as Gridmap's walking mode does on main. A walkability table
--- (config/walkability.json, loaded into a table) plugs in here as a WHERE clause on the road's
--- attributes; nothing below looks at attributes.
--- ---------------------------------------------------------------------------------------------
-CREATE VIEW walkable_roads AS
-SELECT r.fid, r.geom
-FROM src_roads r
-WHERE true;  -- walkability: every road (no table yet)
+-- The walkable roads: the view walkable_roads(fid, geom) is made before this file runs, by
+-- walkable_view.py from config/walkability.json (the one place that decides which roads people
+-- walk); nothing below looks at attributes.
 
 -- The plane: a transverse Mercator on GRS80, scale 1, centred on the extent of the buildings and
 -- stations layers, as Gridmap's analyses measure (scale error under 1e-5 within 20 km). A

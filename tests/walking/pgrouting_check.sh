@@ -138,6 +138,12 @@ done
 timing pg_load "$t" "$(now)"
 
 t=$(now)
+# Which roads are walked: the check's own reading of config/walkability.json, as a view.
+mapfile -t road_columns < <(psql_q -c "SELECT column_name FROM information_schema.columns WHERE table_name = 'src_roads'")
+python3 "$here/walkable_view.py" "$root/config/walkability.json" "${road_columns[@]}" >"$tmp/walkable.sql" ||
+  die "cannot read config/walkability.json into a view"
+psql_q -f "$tmp/walkable.sql" >/dev/null
+log "   walked: $(psql_q -c 'SELECT count(*) FROM walkable_roads') of $(psql_q -c 'SELECT count(*) FROM src_roads') road features"
 psql_q -v tol="$TOL" -v max_snap="$MAX_SNAP" -f "$here/network.sql" >/dev/null
 timing pg_network "$t" "$(now)"
 log "   network: $(psql_q -c "SELECT count(*) || ' edges, ' || (SELECT count(*) FROM node) || ' nodes, '

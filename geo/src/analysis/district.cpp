@@ -177,15 +177,10 @@ std::optional<Walk> load_walk(store::Store& store, const District& district, con
     if (roads->geometry_type != "LINESTRING" && roads->geometry_type != "MULTILINESTRING") {
         throw Error(Errc::invalid_argument, "layer roads holds " + roads->geometry_type + " features; roads must be lines");
     }
-    std::vector<std::vector<XY>> lines;
-    store::FeatureQuery q;
-    q.fields = {};
-    store.read_features("roads", q, [&](const Feature& f) {
-        for (auto& part : district.frame.lines_to_metres(f.wkb)) lines.push_back(std::move(part));
-        return true;
-    });
-    if (lines.empty()) return std::nullopt;
-    Walk walk{RoadNetwork::build(lines), {}, {}, definition.max_snap_m};
+    // Only what a pedestrian walks, each line on its level.
+    const WalkableRoads roads_walked = read_walkable_roads(store, district.frame, definition.walkability);
+    if (roads_walked.lines.empty()) return std::nullopt;
+    Walk walk{RoadNetwork::build_on_levels(roads_walked.lines, roads_walked.levels), {}, {}, definition.max_snap_m};
     walk.station_snaps.reserve(district.stations.size());
     for (const auto& s : district.stations) walk.station_snaps.push_back(walk.network.snap(s.xy, definition.max_snap_m));
     walk.building_snaps.reserve(district.buildings.size());

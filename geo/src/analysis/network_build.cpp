@@ -73,8 +73,8 @@ struct Cut {
 
 class Noder {
 public:
-    Noder(const std::vector<std::vector<XY>>& lines, double tolerance)
-        : m_lines(lines), m_tol(tolerance), m_uf(0) {
+    Noder(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels, double tolerance)
+        : m_lines(lines), m_levels(levels), m_tol(tolerance), m_uf(0) {
         m_first.reserve(lines.size() + 1);
         std::uint32_t n = 0;
         for (const auto& line : lines) {
@@ -146,7 +146,7 @@ public:
                     const auto it = cells.find(key(cx + dx, cy + dy));
                     if (it == cells.end()) continue;
                     for (std::uint32_t other : it->second) {
-                        if (dist(p, position(other)) <= m_tol) m_uf.unite(id, other);
+                        if (dist(p, position(other)) <= m_tol && may_join(id, other)) m_uf.unite(id, other);
                     }
                 }
             }
@@ -270,6 +270,26 @@ private:
 
     XY point(Seg s, std::uint32_t end) const { return m_lines[s.line][s.index + end]; }
 
+    std::uint32_t line_of(std::uint32_t id) const {
+        if (id < m_is_node.size()) {
+            return static_cast<std::uint32_t>(std::upper_bound(m_first.begin(), m_first.end(), id) - m_first.begin() - 1);
+        }
+        return m_extra[id - m_is_node.size()].line;
+    }
+
+    // The first or last vertex of its line (a point inside a segment never is).
+    bool is_line_end(std::uint32_t id) const {
+        if (id >= m_is_node.size()) return false;
+        const std::uint32_t line = line_of(id);
+        return id == m_first[line] || id + 1 == m_first[line + 1];
+    }
+
+    // Two candidates may become one node when their lines lie on one level, or when either is
+    // the end of its line: a bridge or tunnel joins the streets where it begins and ends.
+    bool may_join(std::uint32_t a, std::uint32_t b) const {
+        return m_levels[line_of(a)] == m_levels[line_of(b)] || is_line_end(a) || is_line_end(b);
+    }
+
     XY position(std::uint32_t id) const {
         if (id < m_is_node.size()) {
             const auto line = static_cast<std::uint32_t>(
@@ -300,8 +320,15 @@ private:
         const Seg a = m_segs[i], b = m_segs[j];
         if (a.line == b.line && (a.index + 1 == b.index || b.index + 1 == a.index)) return;
         const XY a0 = point(a, 0), a1 = point(a, 1), b0 = point(b, 0), b1 = point(b, 1);
+        // Lines on different levels (a bridge over a street, a tunnel under it) meet only where
+        // one of them ends: they cross without a junction.
+        const bool one_level = m_levels[a.line] == m_levels[b.line];
         bool touched = false;
         const auto touch = [&](Seg vs, std::uint32_t end, XY p, Seg other, XY o0, XY o1) {
+            if (!one_level) {
+                const std::uint32_t v = m_first[vs.line] + vs.index + end;
+                if (v != m_first[vs.line] && v + 1 != m_first[vs.line + 1]) return;
+            }
             const double t = project(p, o0, o1);
             const XY q = lerp(o0, o1, t);
             if (dist(p, q) > m_tol) return;
@@ -317,7 +344,7 @@ private:
         const double d3 = cross(b0, b1, a0), d4 = cross(b0, b1, a1);
         const bool proper = ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) &&
                             ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
-        if (!proper) return;
+        if (!proper || !one_level) return;
         const double ta = d3 / (d3 - d4);
         const double tb = d1 / (d1 - d2);
         const XY x = lerp(a0, a1, ta);
@@ -330,6 +357,7 @@ private:
     }
 
     const std::vector<std::vector<XY>>& m_lines;
+    const std::vector<int>& m_levels;  // per line
     double m_tol;
     std::vector<std::uint32_t> m_first;  // first vertex id of each line, then the total
     std::vector<char> m_is_node;         // per vertex id
@@ -343,6 +371,15 @@ private:
 
 RoadNetwork RoadNetwork::build(const std::vector<std::vector<XY>>& lines,
                                const NetworkOptions& options) {
+    return build_on_levels(lines, {}, options);
+}
+
+RoadNetwork RoadNetwork::build_on_levels(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels,
+                                         const NetworkOptions& options) {
+    if (!levels.empty() && levels.size() != lines.size()) {
+        throw Error(Errc::invalid_argument, "road levels: " + std::to_string(levels.size()) + " given for " +
+                                                std::to_string(lines.size()) + " lines");
+    }
     const double tol = options.node_tolerance_m;
     if (!(tol >= 0) || !std::isfinite(tol)) {
         throw Error(Errc::invalid_argument, "the node tolerance must be a finite number ≥ 0 m");
@@ -350,7 +387,9 @@ RoadNetwork RoadNetwork::build(const std::vector<std::vector<XY>>& lines,
     RoadNetwork net;
     net.m_stats.input_lines = lines.size();
     std::vector<std::vector<XY>> clean;
+    std::vector<int> clean_levels;
     clean.reserve(lines.size());
+    clean_levels.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
         std::vector<XY> line;
         line.reserve(lines[i].size());
@@ -366,6 +405,7 @@ RoadNetwork RoadNetwork::build(const std::vector<std::vector<XY>>& lines,
             continue;
         }
         clean.push_back(std::move(line));
+        clean_levels.push_back(levels.empty() ? 0 : levels[i]);
     }
     if (clean.empty()) {
         throw Error(Errc::invalid_argument,
@@ -373,7 +413,7 @@ RoadNetwork RoadNetwork::build(const std::vector<std::vector<XY>>& lines,
                         std::to_string(lines.size()) + " given, none with two distinct points)");
     }
 
-    Noder noder(clean, tol);
+    Noder noder(clean, clean_levels, tol);
     noder.node_segments();
     noder.cluster();
     net.m_edge_first.push_back(0);

@@ -17,6 +17,7 @@
 
 #include <geodesic.h>
 
+#include "analysis/text.hpp"
 #include "capi/geos.hpp"
 #include "geo/error.hpp"
 #include "geo/io/csv.hpp"
@@ -83,24 +84,9 @@ void read_range(const nlohmann::json& grid, const std::string& key, std::int64_t
     if (range.contains("source")) source = text_at(range, "source", path + ".source");
 }
 
-// Station types compare without surrounding white space (ASCII and the ideographic space
-// U+3000 that Chinese input methods leave behind) and without ASCII case.
-std::string normalise_type(std::string_view s) {
-    constexpr std::string_view k_ideographic_space = "\xE3\x80\x80";
-    for (;;) {
-        const auto before = s.size();
-        while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-        while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-        if (s.starts_with(k_ideographic_space)) s.remove_prefix(k_ideographic_space.size());
-        if (s.ends_with(k_ideographic_space)) s.remove_suffix(k_ideographic_space.size());
-        if (s.size() == before) break;
-    }
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return out;
-}
+// Station types compare as detail::normalise_key says: without surrounding white space and
+// without ASCII case.
+std::string normalise_type(std::string_view s) { return detail::normalise_key(s); }
 
 void validate(const NormsConfig& c) {
     if (c.cell_min_households < 0 || c.cell_max_households < c.cell_min_households) {

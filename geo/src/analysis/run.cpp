@@ -184,7 +184,8 @@ const std::map<std::string, std::string>& analysis_parameters(AnalysisKind kind)
     return coverage;
 }
 
-AnalysisRequest parse_analysis_request(AnalysisKind kind, const Params& params, const std::string& norms_json) {
+AnalysisRequest parse_analysis_request(AnalysisKind kind, const Params& params, const std::string& norms_json,
+                                       const std::string& walkability_json) {
     const auto& known = analysis_parameters(kind);
     for (const auto& [name, value] : params) {
         if (!known.contains(name)) {
@@ -212,6 +213,7 @@ AnalysisRequest parse_analysis_request(AnalysisKind kind, const Params& params, 
     r.circle.buffer_m = number(params, "buffer", r.circle.buffer_m);
     r.circle.max_snap_m = number(params, "max_snap", r.circle.max_snap_m);
     r.circle.validate();
+    if (!walkability_json.empty()) r.circle.walkability = load_walkability(walkability_json);
 
     switch (kind) {
         case AnalysisKind::coverage:

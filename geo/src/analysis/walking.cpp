@@ -4,18 +4,15 @@
 
 namespace geo::analysis {
 
-std::shared_ptr<const WalkingNetwork> WalkingNetwork::build(store::Store& store) {
+std::shared_ptr<const WalkingNetwork> WalkingNetwork::build(store::Store& store, const Walkability& walkability) {
     const auto roads = store.layer("roads");
     if (!roads || roads->feature_count == 0 || !(roads->extent.minx <= roads->extent.maxx)) return nullptr;
     if (roads->geometry_type != "LINESTRING" && roads->geometry_type != "MULTILINESTRING") return nullptr;
     LocalFrame frame(roads->extent);
-    std::vector<std::vector<XY>> lines;
-    store.read_features("roads", {}, [&](const Feature& f) {
-        for (auto& part : frame.lines_to_metres(f.wkb)) lines.push_back(std::move(part));
-        return true;
-    });
-    if (lines.empty()) return nullptr;
-    return std::make_shared<const WalkingNetwork>(std::move(frame), RoadNetwork::build(lines), roads->version);
+    const WalkableRoads walked = read_walkable_roads(store, frame, walkability);
+    if (walked.lines.empty()) return nullptr;
+    return std::make_shared<const WalkingNetwork>(std::move(frame), RoadNetwork::build_on_levels(walked.lines, walked.levels),
+                                                  roads->version);
 }
 
 XY WalkingNetwork::metres(double lon, double lat) const {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "geo/analysis/walkability.hpp"
 #include "geo/store/store.hpp"
 #include "geo/types.hpp"
 
@@ -35,6 +36,8 @@ struct CircleDefinition {
     /// network by a straight line only this long at most; a station beyond it gets a
     /// euclidean circle instead (the result says which), a building is unreachable.
     double max_snap_m = 250;
+    /// walking: which road lines are walked and on which level (config/walkability.json).
+    Walkability walkability = default_walkability();
 
     double radius_m() const noexcept { return minutes * speed_m_per_min; }
     /// Throws geo::Error (invalid_argument) for non-positive or absurd values (a radius

@@ -83,8 +83,10 @@ private:
 /// distances. Lines are noded where they cross or touch: every proper crossing of two
 /// segments (of two lines or of one line) becomes a node, vertices closer than
 /// NetworkOptions::node_tolerance_m merge, and a vertex that close to another line's interior
-/// splits it. Bridges and tunnels are not modelled: roads that cross in the plane are taken
-/// as joined. Immutable once built; const member functions may be called from many threads.
+/// splits it — all this between lines on one level. Lines on different levels (a bridge and
+/// the street under it) meet only at their end points: an end of either line within the
+/// tolerance of the other line joins it, and nothing else does, so they cross without a
+/// junction. Immutable once built; const member functions may be called from many threads.
 class RoadNetwork {
 public:
     /// Builds the graph from polylines in metres. Consecutive repeated points are dropped and
@@ -93,6 +95,10 @@ public:
     /// tolerance, or when no usable line remains.
     static RoadNetwork build(const std::vector<std::vector<XY>>& lines,
                              const NetworkOptions& options = {});
+    /// The same with a level per line (0 the ground, 1 a bridge, −1 a tunnel …; empty: all on
+    /// the ground). Throws geo::Error (invalid_argument) also when the counts differ.
+    static RoadNetwork build_on_levels(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels,
+                                       const NetworkOptions& options = {});
 
     NetworkStats stats() const noexcept { return m_stats; }
     std::size_t node_count() const noexcept { return m_nodes.size(); }

@@ -48,10 +48,11 @@ const std::map<std::string, std::string>& analysis_parameters(AnalysisKind kind)
 
 /// Reads parameters given as text (`minutes` = "10", `mode` = "walking", …). `norms_json`:
 /// the text of a standards file (config/standards.json format) or "" for the defaults; the
-/// `cell_min`… parameters override it. Throws geo::Error (invalid_argument) naming the
-/// parameter for an unknown name or a bad value.
+/// `cell_min`… parameters override it. `walkability_json`: the text of a walkability file
+/// (config/walkability.json format) or "" for the defaults, for walking mode. Throws geo::Error
+/// (invalid_argument) naming the parameter for an unknown name or a bad value.
 AnalysisRequest parse_analysis_request(AnalysisKind kind, const std::map<std::string, std::string>& params,
-                                       const std::string& norms_json = "");
+                                       const std::string& norms_json = "", const std::string& walkability_json = "");
 
 /// The typed result of one analysis.
 struct CirclesResult {

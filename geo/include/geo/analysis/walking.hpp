@@ -8,6 +8,7 @@
 
 #include "geo/analysis/frame.hpp"
 #include "geo/analysis/network.hpp"
+#include "geo/analysis/walkability.hpp"
 #include "geo/store/store.hpp"
 
 namespace geo::analysis {
@@ -18,8 +19,10 @@ namespace geo::analysis {
 /// version changes.
 class WalkingNetwork {
 public:
-    /// From the store's `roads` layer; null when there is none or it holds no usable line.
-    static std::shared_ptr<const WalkingNetwork> build(store::Store& store);
+    /// From the walkable lines of the store's `roads` layer (see Walkability); null when there
+    /// is none or it holds no walkable line.
+    static std::shared_ptr<const WalkingNetwork> build(store::Store& store,
+                                                       const Walkability& walkability = default_walkability());
 
     WalkingNetwork(LocalFrame frame, RoadNetwork network, std::int64_t version)
         : m_frame(std::move(frame)), m_network(std::move(network)), m_version(version) {}

@@ -1,0 +1,93 @@
+#pragma once
+
+// Which road lines a pedestrian can walk, and on which level they lie: the table of
+// config/walkability.json. Walking analyses build their network from the walkable lines only,
+// and lines on different levels cross without a junction.
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "geo/analysis/frame.hpp"
+#include "geo/store/store.hpp"
+#include "geo/types.hpp"
+
+namespace geo::analysis {
+
+/// The walkability table. Class values and field names compare without ASCII case and without
+/// surrounding white space (ASCII and U+3000).
+struct Walkability {
+    /// Fields whose values name a line's class (`type` holds OSM kind/highway or a survey's
+    /// 道路等级; `kind_detail`, `highway`, `railway`, `route` refine it). Every value of every
+    /// field present is looked up.
+    std::vector<std::string> class_fields;
+    /// Fields holding a line's name, searched for `excluded_name_parts`.
+    std::vector<std::string> name_fields;
+    /// Classes of ways built for people on foot (footway, steps, 步行道 …): walked even when
+    /// the name or a tunnel tag marks them as a tunnel or an elevated way (an underpass, a
+    /// footbridge).
+    std::vector<std::string> pedestrian_classes;
+    /// Classes people walk along (streets with pavements, 主干路 … 街巷).
+    std::vector<std::string> walk_classes;
+    /// Classes nobody walks (rail of every kind, ferries, motorways and urban expressways).
+    /// One excluded value excludes a line whatever its other values say.
+    std::vector<std::string> excluded_classes;
+    /// Whether a line whose class values are all unknown (or absent) is walked.
+    bool walk_unknown_classes = true;
+    /// Parts of a name that exclude a line that is not of a pedestrian class (隧道, 高架, 快速路).
+    std::vector<std::string> excluded_name_parts;
+    /// Whether a non-pedestrian line in a tunnel (a tunnel field says yes) is excluded.
+    bool exclude_road_tunnels = true;
+    /// Fields giving a line's level as a whole number (OSM `layer`; survey 层, 层级, level).
+    std::vector<std::string> level_fields;
+    /// Fields saying yes/no to "bridge" (OSM `bridge`, survey 桥梁): level 1 when no level field
+    /// has a value.
+    std::vector<std::string> bridge_fields;
+    /// Fields saying yes/no to "tunnel" (OSM `tunnel`, survey 隧道): level −1 when no level
+    /// field has a value.
+    std::vector<std::string> tunnel_fields;
+    std::string description;
+};
+
+/// The defaults, the same lists as config/walkability.json.
+Walkability default_walkability();
+
+/// Reads a walkability file (the format of config/walkability.json). Keys left out keep their
+/// defaults; a list given replaces the default list. Throws geo::Error (invalid_argument)
+/// naming the key for malformed JSON, unknown keys, wrong types, and a class listed both as
+/// excluded and as walkable.
+Walkability load_walkability(const std::string& json_text);
+
+/// What the table says of one line.
+struct RoadVerdict {
+    bool walkable = true;
+    int level = 0;  ///< 0 on the ground; lines on different levels cross without a junction
+    std::string
+        reason;  ///< why it is not walked: "class rail", "name 隧道", "tunnel"; "" when walked
+};
+
+/// Judges one feature of a layer described by `layer` (field values in `f.values`, in the
+/// layer's field order).
+RoadVerdict judge_road(const Walkability& table, const LayerInfo& layer, const Feature& f);
+
+/// A yes/no attribute as a surveyor or OSM writes it: empty, "no", "false", "0", "否", "无",
+/// "n", "f" mean no; any other text (yes, viaduct, 是, 1 …) means yes.
+bool attribute_says_yes(const Value& v);
+
+/// The walkable lines of the `roads` layer in metres of `frame`, each with its level.
+struct WalkableRoads {
+    std::vector<std::vector<XY>> lines;
+    std::vector<int> levels;   ///< one per line
+    std::size_t features = 0;  ///< road features read
+    std::size_t excluded = 0;  ///< features left out
+    double excluded_km = 0;    ///< their length
+    std::map<std::string, std::size_t> excluded_by_reason;
+    std::size_t off_ground = 0;  ///< walkable features on a level other than 0
+};
+
+/// Reads the `roads` layer through `table`. Throws geo::Error from the store.
+WalkableRoads read_walkable_roads(store::Store& store, const LocalFrame& frame,
+                                  const Walkability& table);
+
+}  // namespace geo::analysis
