@@ -310,10 +310,11 @@ TEST_F(WalkingDistrict, AStationFarFromTheRoadsFallsBackAndSaysSo) {
     ASSERT_EQ(r.circles.size(), 2u);
     EXPECT_EQ(r.circles[1].mode, CircleMode::euclidean);
     EXPECT_NE(r.circles[1].note.find("no road within 250 m"), std::string::npos);
-    // The station's fallback disc, and the building 600 m from any road.
-    ASSERT_EQ(r.notes.size(), 2u);
-    EXPECT_NE(r.notes[0].find("euclidean"), std::string::npos) << r.notes[0];
-    EXPECT_NE(r.notes[1].find("1 buildings no station reaches on foot"), std::string::npos) << r.notes[1];
+    // What was walked, the station's fallback disc, and the building 600 m from any road.
+    ASSERT_EQ(r.notes.size(), 3u);
+    EXPECT_EQ(r.notes[0], "walked 3 of 3 road features") << r.notes[0];
+    EXPECT_NE(r.notes[1].find("euclidean"), std::string::npos) << r.notes[1];
+    EXPECT_NE(r.notes[2].find("1 buildings no station reaches on foot"), std::string::npos) << r.notes[2];
     // A station with no road near it serves no one on foot: its disc is a picture only.
     for (const auto& b : r.buildings) EXPECT_NE(b.nearest_station_fid, 2) << b.fid;
 }

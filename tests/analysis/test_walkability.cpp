@@ -98,6 +98,32 @@ TEST(Levels, AnEndJoinsWhatItTouchesOnAnotherLevel) {
     EXPECT_FALSE(has_node_at(net, {150, 0}));
 }
 
+// Streets y = 0 and y = 200 (x 0 to 100) with a ferry from (50, 0) to (50, 200) costing 300 m;
+// a lane y = 100 runs under the ferry's route.
+TEST(Crossings, AFerryJoinsOnlyAtItsEndsAndCostsItsTime) {
+    const std::vector<std::vector<XY>> lines = {
+        {{0, 0}, {100, 0}}, {{0, 200}, {100, 200}}, {{50, 0}, {50, 200}}, {{0, 100}, {100, 100}}};
+    const RoadNetwork net = RoadNetwork::build_on_levels(lines, {}, {}, {0, 0, 300, 0});
+    EXPECT_EQ(net.stats().crossings, 1u);
+    EXPECT_NEAR(net.stats().total_length_km, 0.3, 1e-9);  // the ferry is not walked length
+    EXPECT_FALSE(has_node_at(net, {50, 100}));
+    // 40 along the south street, 300 across, 40 back along the north one.
+    EXPECT_NEAR(walk(net, {10, 0}, {10, 200}), 380, 1e-9);
+    // Nobody snaps onto the ferry: the nearest walked line is 50 m away.
+    EXPECT_FALSE(net.snap({50, 150}, 30).has_value());
+    // The lane under the ferry's route reaches nothing.
+    const auto lane = net.snap({10, 100}, 1);
+    ASSERT_TRUE(lane);
+    const auto reach = net.reach({Origin{*lane, 0, 0}}, inf);
+    EXPECT_EQ(net.cost_to(reach, *net.snap({10, 0}, 1)), inf);
+    // The reachable ground of a walk from the south street leaves out the river.
+    for (const auto& piece : net.reachable_lines(Origin{*net.snap({10, 0}, 1), 0, 0}, 1000)) {
+        for (const XY& p : piece) EXPECT_TRUE(p.y == 0 || p.y == 200) << p.x << " " << p.y;
+    }
+    EXPECT_THROW(RoadNetwork::build_on_levels(lines, {}, {}, {0, 0, -1, 0}), geo::Error);
+    EXPECT_THROW(RoadNetwork::build_on_levels(lines, {}, {}, {0, 300}), geo::Error);
+}
+
 TEST(Levels, LevelsMustMatchTheLines) {
     EXPECT_THROW(RoadNetwork::build_on_levels({{{0, 0}, {1, 0}}, {{0, 1}, {1, 1}}}, {0}),
                  geo::Error);
@@ -158,6 +184,14 @@ TEST(Walkability, DefaultsExcludeRailFerriesExpresswaysTunnelsAndElevatedRoads) 
     EXPECT_TRUE(judge_zh("", " 人行道 ").walkable);
     EXPECT_FALSE(judge_zh("中环路", "快速路").walkable);
     EXPECT_FALSE(judge_zh("", "轮渡").walkable);
+    EXPECT_FALSE(judge_zh("", "轮渡").ferry);
+
+    // With ferry_minutes set, a ferry is a timed crossing.
+    Walkability ferries = w;
+    ferries.ferry_minutes = 8;
+    const auto ferry = geo::analysis::judge_road(ferries, survey, road({std::string("东金线"), std::string("轮渡")}));
+    EXPECT_TRUE(ferry.walkable);
+    EXPECT_TRUE(ferry.ferry);
 }
 
 TEST(Walkability, LevelsComeFromLayerBridgeAndTunnelFields) {
@@ -208,6 +242,9 @@ TEST(Walkability, TheConfigFileIsTheDefaultTable) {
     EXPECT_EQ(loaded.level_fields, defaults.level_fields);
     EXPECT_EQ(loaded.bridge_fields, defaults.bridge_fields);
     EXPECT_EQ(loaded.tunnel_fields, defaults.tunnel_fields);
+    EXPECT_EQ(loaded.ferry_classes, defaults.ferry_classes);
+    EXPECT_EQ(loaded.ferry_minutes, defaults.ferry_minutes);
+    EXPECT_EQ(loaded.ferry_boarding_m, defaults.ferry_boarding_m);
 }
 
 TEST(Walkability, AFileOverridesListsAndRejectsMistakes) {
@@ -221,6 +258,14 @@ TEST(Walkability, AFileOverridesListsAndRejectsMistakes) {
     EXPECT_THROW(geo::analysis::load_walkability(R"({"excluded_classes": ["footway"]})"),
                  geo::Error);
     EXPECT_THROW(geo::analysis::load_walkability("{"), geo::Error);
+
+    EXPECT_EQ(geo::analysis::load_walkability(R"({"ferry_minutes": 12.5})").ferry_minutes, 12.5);
+    EXPECT_FALSE(geo::analysis::load_walkability(R"({"ferry_minutes": null})").ferry_minutes);
+    EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_minutes": 0})"), geo::Error);
+    EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_minutes": 1e9})"), geo::Error);
+    EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_minutes": "8"})"), geo::Error);
+    EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_boarding_m": -1})"), geo::Error);
+    EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_classes": ["pier"]})"), geo::Error);
 }
 
 // ---- whole analyses over a store ------------------------------------------------------------
@@ -375,9 +420,42 @@ TEST_F(District, ASubwayLineBesideAStreetIsNotWalked) {
     // Were rail walked, the building would snap to the line 10 m away and the walk run 400 m
     // west along the street, 40 m up the line and 400 m back east: 10 + 400 + 40 + 400 + 10.
     Walkability rail_walked = geo::analysis::default_walkability();
-    rail_walked.excluded_classes = {"ferry"};
+    rail_walked.excluded_classes = {};
     rail_walked.excluded_name_parts.clear();  // 上海轨道交通 would exclude it by name too
     EXPECT_NEAR(run(walking(2000, rail_walked)).buildings[0].distance_m, 860, 0.05);
+}
+
+// A river between x = 300 and x = 700 with no bridge; piers 30 m long on either bank, and the
+// 东金线 ferry stopping 5 m short of each.
+TEST_F(District, AFerryIsATimedCrossingOnlyWhenTheTableSaysSo) {
+    roads({{"西岸路", "minor_road", "residential", {{300, -500}, {300, 500}}},
+           {"东岸路", "minor_road", "residential", {{700, -500}, {700, 500}}},
+           {"", "path", "pier", {{300, 0}, {330, 0}}},
+           {"", "path", "pier", {{670, 0}, {700, 0}}},
+           {"东金线", "ferry", "", {{335, 0}, {665, 0}}}});
+    stations({{290, 0}});
+    buildings({{710, 0}});
+
+    // By default ferries are left out: the east bank cannot be reached.
+    const auto r = run(walking(2000));
+    ASSERT_EQ(r.buildings.size(), 1u);
+    EXPECT_FALSE(r.buildings[0].covered);
+    EXPECT_FALSE(std::isfinite(r.buildings[0].distance_m));
+
+    // As a 4-minute crossing at 50 m a minute: 10 onto the bank, 30 along the pier, 200 for the
+    // boarding and the crossing, 30 along the other pier, 10 off.
+    Walkability ferries = geo::analysis::default_walkability();
+    ferries.ferry_minutes = 4;
+    const auto by_ferry = run(walking(2000, ferries));
+    EXPECT_NEAR(by_ferry.buildings[0].distance_m, 280, 0.05);
+    EXPECT_TRUE(by_ferry.buildings[0].covered);
+
+    // Piers beyond the boarding distance: the ferry leads nowhere.
+    ferries.ferry_boarding_m = 4;
+    EXPECT_FALSE(std::isfinite(run(walking(2000, ferries)).buildings[0].distance_m));
+    const auto frame_roads = geo::analysis::read_walkable_roads(*store, frame(), ferries);
+    EXPECT_EQ(frame_roads.ferries, 1u);
+    EXPECT_EQ(frame_roads.ferry_ends_unconnected, 2u);
 }
 
 // A lane 300 m north of the main street joins it only through a road tunnel: without the

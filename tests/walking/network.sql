@@ -5,9 +5,11 @@
 -- psql variables: tol (the node tolerance, 0.5 m), max_snap (metres, --max-snap).
 -- Output tables: frame, edge (id, source, target, length, geom), snap (what, fid, edge, d, off).
 
--- The walkable roads: the view walkable_roads(fid, geom) is made before this file runs, by
+-- The walkable roads: the view walkable_roads(fid, geom, lvl) is made before this file runs, by
 -- walkable_view.py from config/walkability.json (the one place that decides which roads people
--- walk); nothing below looks at attributes.
+-- walk, and on which level: 0 the ground, 1 a bridge, -1 a tunnel); nothing below looks at
+-- attributes. Lines on one level are noded as below; lines on different levels meet only where
+-- one of them ends (a bridge joins the streets at its ends, not the street it passes over).
 
 -- The plane: a transverse Mercator on GRS80, scale 1, centred on the extent of the buildings and
 -- stations layers, as Gridmap's analyses measure (scale error under 1e-5 within 20 km). A
@@ -30,29 +32,30 @@ SELECT 990001, 'gridmap_frame', 990001, proj FROM frame;
 -- parts with fewer than two distinct points skipped.
 CREATE TABLE vtx AS
 WITH part AS (
-  SELECT row_number() OVER (ORDER BY r.fid, d.path) AS part_id,
+  SELECT row_number() OVER (ORDER BY r.fid, d.path) AS part_id, r.lvl,
          ST_Transform(d.geom, 990001) AS geom
   FROM walkable_roads r, LATERAL ST_Dump(r.geom) d
   WHERE GeometryType(d.geom) = 'LINESTRING'),
 raw AS (
-  SELECT part_id, p.path[1] AS n, ST_X(p.geom) AS x, ST_Y(p.geom) AS y
+  SELECT part_id, lvl, p.path[1] AS n, ST_X(p.geom) AS x, ST_Y(p.geom) AS y
   FROM part, LATERAL ST_DumpPoints(part.geom) p),
 lagged AS (
   SELECT *, lag(x) OVER w AS px, lag(y) OVER w AS py
   FROM raw WINDOW w AS (PARTITION BY part_id ORDER BY n)),
 kept AS (
-  SELECT part_id, x, y,
+  SELECT part_id, lvl, x, y,
          row_number() OVER (PARTITION BY part_id ORDER BY n) - 1 AS idx,
          count(*) OVER (PARTITION BY part_id) AS cnt
   FROM lagged WHERE px IS NULL OR x <> px OR y <> py)
-SELECT dense_rank() OVER (ORDER BY part_id)::int AS line_id, idx::int AS idx, cnt::int AS cnt, x, y
+SELECT dense_rank() OVER (ORDER BY part_id)::int AS line_id, idx::int AS idx, cnt::int AS cnt, lvl, x, y
 FROM kept WHERE cnt >= 2;
 ALTER TABLE vtx ADD COLUMN vid bigserial PRIMARY KEY;
 CREATE INDEX ON vtx (line_id, idx);
 
 CREATE TABLE seg AS
 SELECT row_number() OVER (ORDER BY a.line_id, a.idx) AS seg_id,
-       a.line_id, a.idx, a.vid AS va, b.vid AS vb, a.x AS ax, a.y AS ay, b.x AS bx, b.y AS by,
+       a.line_id, a.lvl, a.idx, a.idx = 0 AS a_end, b.idx = b.cnt - 1 AS b_end,
+       a.vid AS va, b.vid AS vb, a.x AS ax, a.y AS ay, b.x AS bx, b.y AS by,
        ST_MakeLine(ST_MakePoint(a.x, a.y), ST_MakePoint(b.x, b.y)) AS geom
 FROM vtx a JOIN vtx b ON b.line_id = a.line_id AND b.idx = a.idx + 1;
 CREATE INDEX ON seg USING gist (geom);
@@ -89,28 +92,30 @@ CREATE TABLE link (
   b_vid bigint, b_line int, b_param float8, b_x float8, b_y float8, pair_sa bigint, pair_sb bigint);
 
 -- Touches: any vertex of one segment within the tolerance of the other segment (its ends and
--- its interior: the 0.5 m vertex-to-line join) joins the nearest point of that segment.
+-- its interior: the 0.5 m vertex-to-line join) joins the nearest point of that segment; between
+-- lines on different levels only a vertex that ends its line does.
 INSERT INTO link (kind, a_vid, a_line, a_param, a_x, a_y, b_vid, b_line, b_param, b_x, b_y, pair_sa, pair_sb)
 SELECT 'touch', v.pv, v.pline, v.pidx, v.px, v.py, c.vid, c.line_id, c.param, c.x, c.y, p.sa, p.sb
 FROM pair p
 JOIN seg a ON a.seg_id = p.sa
 JOIN seg b ON b.seg_id = p.sb
 CROSS JOIN LATERAL (VALUES
-  (a.va, a.line_id, a.idx,     a.ax, a.ay, b.va, b.vb, b.line_id, b.idx, b.ax, b.ay, b.bx, b.by),
-  (a.vb, a.line_id, a.idx + 1, a.bx, a.by, b.va, b.vb, b.line_id, b.idx, b.ax, b.ay, b.bx, b.by),
-  (b.va, b.line_id, b.idx,     b.ax, b.ay, a.va, a.vb, a.line_id, a.idx, a.ax, a.ay, a.bx, a.by),
-  (b.vb, b.line_id, b.idx + 1, b.bx, b.by, a.va, a.vb, a.line_id, a.idx, a.ax, a.ay, a.bx, a.by))
-  AS v(pv, pline, pidx, px, py, ova, ovb, oline, oidx, o0x, o0y, o1x, o1y)
+  (a.va, a.line_id, a.idx,     a.a_end, a.ax, a.ay, b.va, b.vb, b.line_id, b.idx, b.ax, b.ay, b.bx, b.by),
+  (a.vb, a.line_id, a.idx + 1, a.b_end, a.bx, a.by, b.va, b.vb, b.line_id, b.idx, b.ax, b.ay, b.bx, b.by),
+  (b.va, b.line_id, b.idx,     b.a_end, b.ax, b.ay, a.va, a.vb, a.line_id, a.idx, a.ax, a.ay, a.bx, a.by),
+  (b.vb, b.line_id, b.idx + 1, b.b_end, b.bx, b.by, a.va, a.vb, a.line_id, a.idx, a.ax, a.ay, a.bx, a.by))
+  AS v(pv, pline, pidx, pend, px, py, ova, ovb, oline, oidx, o0x, o0y, o1x, o1y)
 CROSS JOIN LATERAL (SELECT
   CASE WHEN (v.o1x - v.o0x) ^ 2 + (v.o1y - v.o0y) ^ 2 <= 0 THEN 0
        ELSE greatest(0, least(1, ((v.px - v.o0x) * (v.o1x - v.o0x) + (v.py - v.o0y) * (v.o1y - v.o0y))
                                  / ((v.o1x - v.o0x) ^ 2 + (v.o1y - v.o0y) ^ 2))) END AS t) pt
 CROSS JOIN LATERAL (SELECT v.o0x + (v.o1x - v.o0x) * pt.t AS qx, v.o0y + (v.o1y - v.o0y) * pt.t AS qy) q
 CROSS JOIN LATERAL cand_at(v.ova, v.ovb, v.oline, v.oidx, v.o0x, v.o0y, v.o1x, v.o1y, pt.t, q.qx, q.qy, :tol) c
-WHERE sqrt((v.px - q.qx) ^ 2 + (v.py - q.qy) ^ 2) <= :tol;
+WHERE sqrt((v.px - q.qx) ^ 2 + (v.py - q.qy) ^ 2) <= :tol
+  AND (a.lvl = b.lvl OR v.pend);
 
 -- Proper crossings (each segment strictly across the other's line) join both lines at the
--- crossing, unless the pair already touched and the crossing is within the tolerance of an end
+-- crossing when they lie on one level, unless the pair already touched and the crossing is within the tolerance of an end
 -- of either segment (the same junction drawn a little off).
 INSERT INTO link (kind, a_vid, a_line, a_param, a_x, a_y, b_vid, b_line, b_param, b_x, b_y, pair_sa, pair_sb)
 SELECT 'cross', ca.vid, ca.line_id, ca.param, ca.x, ca.y, cb.vid, cb.line_id, cb.param, cb.x, cb.y, p.sa, p.sb
@@ -128,7 +133,7 @@ CROSS JOIN LATERAL (SELECT d.d3 / (d.d3 - d.d4) AS ta, d.d1 / (d.d1 - d.d2) AS t
 CROSS JOIN LATERAL (SELECT a.ax + (a.bx - a.ax) * t.ta AS x, a.ay + (a.by - a.ay) * t.ta AS y) x
 CROSS JOIN LATERAL cand_at(a.va, a.vb, a.line_id, a.idx, a.ax, a.ay, a.bx, a.by, t.ta, x.x, x.y, :tol) ca
 CROSS JOIN LATERAL cand_at(b.va, b.vb, b.line_id, b.idx, b.ax, b.ay, b.bx, b.by, t.tb, x.x, x.y, :tol) cb
-WHERE NOT (
+WHERE a.lvl = b.lvl AND NOT (
   EXISTS (SELECT 1 FROM link l WHERE l.kind = 'touch' AND l.pair_sa = p.sa AND l.pair_sb = p.sb)
   AND least(sqrt((x.x - a.ax) ^ 2 + (x.y - a.ay) ^ 2), sqrt((x.x - a.bx) ^ 2 + (x.y - a.by) ^ 2),
             sqrt((x.x - b.ax) ^ 2 + (x.y - b.ay) ^ 2), sqrt((x.x - b.bx) ^ 2 + (x.y - b.by) ^ 2)) <= :tol);
@@ -137,29 +142,32 @@ WHERE NOT (
 -- a link names (each its own candidate, ids above the vertices').
 CREATE TABLE cand AS
 WITH big AS (SELECT max(vid) + 1 AS base FROM vtx)
-SELECT v.vid AS cid, v.line_id, v.idx::float8 AS param, v.x, v.y
+SELECT v.vid AS cid, v.line_id, v.lvl, v.idx = 0 OR v.idx = v.cnt - 1 AS line_end, v.idx::float8 AS param, v.x, v.y
 FROM vtx v
 WHERE v.idx = 0 OR v.idx = v.cnt - 1
    OR v.vid IN (SELECT a_vid FROM link WHERE a_vid IS NOT NULL
                 UNION SELECT b_vid FROM link WHERE b_vid IS NOT NULL)
 UNION ALL
-SELECT big.base + 2 * l.link_id, l.a_line, l.a_param, l.a_x, l.a_y FROM link l, big WHERE l.a_vid IS NULL
+SELECT big.base + 2 * l.link_id, l.a_line, (SELECT lvl FROM vtx WHERE line_id = l.a_line LIMIT 1), false,
+       l.a_param, l.a_x, l.a_y FROM link l, big WHERE l.a_vid IS NULL
 UNION ALL
-SELECT big.base + 2 * l.link_id + 1, l.b_line, l.b_param, l.b_x, l.b_y FROM link l, big WHERE l.b_vid IS NULL;
+SELECT big.base + 2 * l.link_id + 1, l.b_line, (SELECT lvl FROM vtx WHERE line_id = l.b_line LIMIT 1), false,
+       l.b_param, l.b_x, l.b_y FROM link l, big WHERE l.b_vid IS NULL;
 ALTER TABLE cand ADD COLUMN geom geometry;
 UPDATE cand SET geom = ST_MakePoint(x, y);
 CREATE INDEX ON cand USING gist (geom);
 ANALYZE cand;
 
 -- One node per connected set of candidates: linked, or within the tolerance of each other
--- (transitively; pgr_connectedComponents does the closure). A node sits at the mean of its
--- candidates.
+-- (transitively; pgr_connectedComponents does the closure) when their lines lie on one level or
+-- either ends its line. A node sits at the mean of its candidates.
 CREATE TABLE joins AS
 WITH big AS (SELECT max(vid) + 1 AS base FROM vtx)
 SELECT coalesce(l.a_vid, big.base + 2 * l.link_id) AS c1, coalesce(l.b_vid, big.base + 2 * l.link_id + 1) AS c2
 FROM link l, big
 UNION ALL
-SELECT p.cid, q.cid FROM cand p JOIN cand q ON p.cid < q.cid AND ST_DWithin(p.geom, q.geom, :tol);
+SELECT p.cid, q.cid FROM cand p JOIN cand q ON p.cid < q.cid AND ST_DWithin(p.geom, q.geom, :tol)
+WHERE p.lvl = q.lvl OR p.line_end OR q.line_end;
 
 CREATE TABLE cand_node AS
 SELECT c.cid, coalesce(cc.component, c.cid) AS node

@@ -340,6 +340,7 @@ CoverageReport detail::evaluate_coverage(const District& d, const Walk* walk, co
                           " buildings have no point on surface and are left out of every count");
     }
 
+    if (walk) r.notes.push_back(walk->roads_note);
     report(progress, 0.4, "drawing circles");
     r.circles = circles_of(d, definition, walk, progress, 0.4, 0.7);
     for (auto& n : fallback_notes(r.circles)) r.notes.push_back(std::move(n));
@@ -432,6 +433,7 @@ LoadReport station_load(store::Store& store, const StationFilter& stations, cons
             r.notes.push_back("no roads layer: straight-line distances");
             nearest = nearest_straight(d);
         } else {
+            r.notes.push_back(walk->roads_note);
             report(progress, 0.6, "walking from every station");
             nearest = nearest_walking(d, *walk, infinity);
             for (std::size_t i = 0; i < d.stations.size(); ++i) {

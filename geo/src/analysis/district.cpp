@@ -180,7 +180,12 @@ std::optional<Walk> load_walk(store::Store& store, const District& district, con
     // Only what a pedestrian walks, each line on its level.
     const WalkableRoads roads_walked = read_walkable_roads(store, district.frame, definition.walkability);
     if (roads_walked.lines.empty()) return std::nullopt;
-    Walk walk{RoadNetwork::build_on_levels(roads_walked.lines, roads_walked.levels), {}, {}, definition.max_snap_m};
+    Walk walk{RoadNetwork::build_on_levels(roads_walked.lines, roads_walked.levels, {},
+                                           crossing_costs_m(roads_walked, definition.speed_m_per_min)),
+              {},
+              {},
+              definition.max_snap_m,
+              walkable_roads_note(roads_walked, definition.walkability)};
     walk.station_snaps.reserve(district.stations.size());
     for (const auto& s : district.stations) walk.station_snaps.push_back(walk.network.snap(s.xy, definition.max_snap_m));
     walk.building_snaps.reserve(district.buildings.size());

@@ -65,6 +65,7 @@ struct Walk {
     std::vector<std::optional<Snap>> station_snaps;   ///< by station index; nullopt: too far
     std::vector<std::optional<Snap>> building_snaps;  ///< by building index
     double max_snap_m = 0;                            ///< how far a snap may reach (the definition's)
+    std::string roads_note;                           ///< what was walked (walkable_roads_note)
 };
 
 /// Builds the network from the `roads` layer; nullopt when there is no such layer or it

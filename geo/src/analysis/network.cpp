@@ -30,7 +30,8 @@ EdgeView RoadNetwork::edge(std::uint32_t e) const {
     }
     const std::uint32_t first = m_edge_first[e];
     return {m_edge_from[e], m_edge_to[e], m_edge_length[e],
-            std::span<const XY>(m_points.data() + first, m_edge_first[e + 1] - first)};
+            std::span<const XY>(m_points.data() + first, m_edge_first[e + 1] - first), m_edge_cost[e],
+            m_edge_crossing[e] != 0};
 }
 
 std::optional<Snap> RoadNetwork::snap(XY p, double max_distance_m) const {
@@ -137,7 +138,7 @@ Reach RoadNetwork::reach(const std::vector<Origin>& origins, double limit_m) con
         for (std::uint32_t i = m_adj_first[node]; i < m_adj_first[node + 1]; ++i) {
             const std::uint32_t e = m_adj[i];
             const std::uint32_t other = m_edge_from[e] == node ? m_edge_to[e] : m_edge_from[e];
-            offer(other, cost + m_edge_length[e], id);
+            offer(other, cost + m_edge_cost[e], id);
         }
     }
     return r;
@@ -193,6 +194,7 @@ std::vector<std::vector<XY>> RoadNetwork::reachable_lines(const Origin& origin,
 
     std::vector<std::pair<double, double>> spans;
     for (const std::uint32_t e : edges) {
+        if (m_edge_crossing[e]) continue;
         const double len = m_edge_length[e];
         spans.clear();
         if (const double ca = r.m_cost[m_edge_from[e]]; ca <= limit_m) {

@@ -73,8 +73,11 @@ struct Cut {
 
 class Noder {
 public:
-    Noder(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels, double tolerance)
-        : m_lines(lines), m_levels(levels), m_tol(tolerance), m_uf(0) {
+    // `crossing_cost`: per line, 0 for a line people walk, else what using the whole line costs
+    // (a ferry: metres of walking the wait and the crossing are worth).
+    Noder(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels,
+          const std::vector<double>& crossing_cost, double tolerance)
+        : m_lines(lines), m_levels(levels), m_crossing_cost(crossing_cost), m_tol(tolerance), m_uf(0) {
         m_first.reserve(lines.size() + 1);
         std::uint32_t n = 0;
         for (const auto& line : lines) {
@@ -158,7 +161,8 @@ public:
     // Splits every line at its candidates; appends nodes and edges to the network's columns.
     void emit(std::vector<XY>& nodes, std::vector<std::uint32_t>& edge_first,
               std::vector<XY>& points, std::vector<std::uint32_t>& from,
-              std::vector<std::uint32_t>& to, std::vector<double>& length) {
+              std::vector<std::uint32_t>& to, std::vector<double>& length, std::vector<double>& cost,
+              std::vector<char>& crossing) {
         // Node ids in order of first candidate, positions the mean of their cluster.
         std::vector<std::uint32_t> node_of(m_uf.size(), UINT32_MAX);
         std::vector<XY> sum;
@@ -211,6 +215,14 @@ public:
         for (std::size_t c = 0; c < cuts.size();) {
             const std::uint32_t line = cuts[c].line;
             const auto& pts = m_lines[line];
+            // A crossing's pieces share its cost by length (it is cut only at its ends, unless it
+            // meets itself).
+            double cost_per_m = 1;
+            if (is_crossing(line)) {
+                double line_len = 0;
+                for (std::size_t i = 1; i < pts.size(); ++i) line_len += dist(pts[i - 1], pts[i]);
+                cost_per_m = line_len > 0 ? m_crossing_cost[line] / line_len : 0;
+            }
             std::size_t end = c;
             while (end < cuts.size() && cuts[end].line == line) ++end;
             std::uint32_t start_node = node_of[m_uf.find(cuts[c].candidate)];
@@ -239,6 +251,8 @@ public:
                     from.push_back(use_node(start_node));
                     to.push_back(use_node(end_node));
                     length.push_back(len);
+                    cost.push_back(len * cost_per_m);
+                    crossing.push_back(is_crossing(line) ? 1 : 0);
                     points.insert(points.end(), geometry.begin(), geometry.end());
                     edge_first.push_back(static_cast<std::uint32_t>(points.size()));
                 } else if (!stub) {
@@ -247,6 +261,8 @@ public:
                     from.push_back(use_node(start_node));
                     to.push_back(use_node(end_node));
                     length.push_back(0);
+                    cost.push_back(0);
+                    crossing.push_back(is_crossing(line) ? 1 : 0);
                     points.insert(points.end(), geometry.begin(), geometry.end());
                     edge_first.push_back(static_cast<std::uint32_t>(points.size()));
                 }
@@ -284,10 +300,15 @@ private:
         return id == m_first[line] || id + 1 == m_first[line + 1];
     }
 
+    bool is_crossing(std::uint32_t line) const { return m_crossing_cost[line] > 0; }
+
     // Two candidates may become one node when their lines lie on one level, or when either is
-    // the end of its line: a bridge or tunnel joins the streets where it begins and ends.
+    // the end of its line: a bridge or tunnel joins the streets where it begins and ends. A
+    // crossing (a ferry) joins only at its own ends.
     bool may_join(std::uint32_t a, std::uint32_t b) const {
-        return m_levels[line_of(a)] == m_levels[line_of(b)] || is_line_end(a) || is_line_end(b);
+        const std::uint32_t la = line_of(a), lb = line_of(b);
+        if ((is_crossing(la) && !is_line_end(a)) || (is_crossing(lb) && !is_line_end(b))) return false;
+        return m_levels[la] == m_levels[lb] || is_line_end(a) || is_line_end(b);
     }
 
     XY position(std::uint32_t id) const {
@@ -321,10 +342,12 @@ private:
         if (a.line == b.line && (a.index + 1 == b.index || b.index + 1 == a.index)) return;
         const XY a0 = point(a, 0), a1 = point(a, 1), b0 = point(b, 0), b1 = point(b, 1);
         // Lines on different levels (a bridge over a street, a tunnel under it) meet only where
-        // one of them ends: they cross without a junction.
-        const bool one_level = m_levels[a.line] == m_levels[b.line];
+        // one of them ends: they cross without a junction. A crossing is on no level: its ends
+        // join what they touch, and nothing joins it between them.
+        const bool one_level = m_levels[a.line] == m_levels[b.line] && !is_crossing(a.line) && !is_crossing(b.line);
         bool touched = false;
         const auto touch = [&](Seg vs, std::uint32_t end, XY p, Seg other, XY o0, XY o1) {
+            if (is_crossing(other.line)) return;
             if (!one_level) {
                 const std::uint32_t v = m_first[vs.line] + vs.index + end;
                 if (v != m_first[vs.line] && v + 1 != m_first[vs.line + 1]) return;
@@ -358,6 +381,7 @@ private:
 
     const std::vector<std::vector<XY>>& m_lines;
     const std::vector<int>& m_levels;  // per line
+    const std::vector<double>& m_crossing_cost;  // per line, 0 for a walked line
     double m_tol;
     std::vector<std::uint32_t> m_first;  // first vertex id of each line, then the total
     std::vector<char> m_is_node;         // per vertex id
@@ -375,10 +399,19 @@ RoadNetwork RoadNetwork::build(const std::vector<std::vector<XY>>& lines,
 }
 
 RoadNetwork RoadNetwork::build_on_levels(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels,
-                                         const NetworkOptions& options) {
+                                         const NetworkOptions& options, const std::vector<double>& crossing_cost_m) {
     if (!levels.empty() && levels.size() != lines.size()) {
         throw Error(Errc::invalid_argument, "road levels: " + std::to_string(levels.size()) + " given for " +
                                                 std::to_string(lines.size()) + " lines");
+    }
+    if (!crossing_cost_m.empty() && crossing_cost_m.size() != lines.size()) {
+        throw Error(Errc::invalid_argument, "crossing costs: " + std::to_string(crossing_cost_m.size()) +
+                                                " given for " + std::to_string(lines.size()) + " lines");
+    }
+    for (const double c : crossing_cost_m) {
+        if (!(c >= 0) || !std::isfinite(c)) {
+            throw Error(Errc::invalid_argument, "a crossing cost must be a finite number ≥ 0 m");
+        }
     }
     const double tol = options.node_tolerance_m;
     if (!(tol >= 0) || !std::isfinite(tol)) {
@@ -388,6 +421,7 @@ RoadNetwork RoadNetwork::build_on_levels(const std::vector<std::vector<XY>>& lin
     net.m_stats.input_lines = lines.size();
     std::vector<std::vector<XY>> clean;
     std::vector<int> clean_levels;
+    std::vector<double> clean_costs;
     clean.reserve(lines.size());
     clean_levels.reserve(lines.size());
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -406,6 +440,7 @@ RoadNetwork RoadNetwork::build_on_levels(const std::vector<std::vector<XY>>& lin
         }
         clean.push_back(std::move(line));
         clean_levels.push_back(levels.empty() ? 0 : levels[i]);
+        clean_costs.push_back(crossing_cost_m.empty() ? 0 : crossing_cost_m[i]);
     }
     if (clean.empty()) {
         throw Error(Errc::invalid_argument,
@@ -413,12 +448,12 @@ RoadNetwork RoadNetwork::build_on_levels(const std::vector<std::vector<XY>>& lin
                         std::to_string(lines.size()) + " given, none with two distinct points)");
     }
 
-    Noder noder(clean, clean_levels, tol);
+    Noder noder(clean, clean_levels, clean_costs, tol);
     noder.node_segments();
     noder.cluster();
     net.m_edge_first.push_back(0);
     noder.emit(net.m_nodes, net.m_edge_first, net.m_points, net.m_edge_from, net.m_edge_to,
-               net.m_edge_length);
+               net.m_edge_length, net.m_edge_cost, net.m_edge_crossing);
     if (net.m_edge_length.empty()) {
         throw Error(Errc::invalid_argument,
                     "the road lines are all shorter than the node tolerance; no network remains");
@@ -451,6 +486,10 @@ void RoadNetwork::finish() {
     std::vector<double> root_length(n_nodes, 0);
     double total = 0;
     for (std::size_t e = 0; e < n_edges; ++e) {
+        if (m_edge_crossing[e]) {
+            ++m_stats.crossings;
+            continue;
+        }
         root_length[uf.find(m_edge_from[e])] += m_edge_length[e];
         total += m_edge_length[e];
     }
@@ -474,12 +513,13 @@ void RoadNetwork::finish() {
     m_stats.total_length_km = total / 1000;
     m_stats.largest_component_share = total > 0 ? root_length[roots.front()] / total : 1.0;
 
-    // Snapping grid over edge segments.
+    // Snapping grid over the segments of walked edges: nobody snaps onto a ferry.
     std::vector<detail::Box> boxes;
     std::vector<SegmentRef> refs;
     boxes.reserve(m_points.size());
     refs.reserve(m_points.size());
     for (std::uint32_t e = 0; e < n_edges; ++e) {
+        if (m_edge_crossing[e]) continue;
         double offset = 0;
         for (std::uint32_t k = m_edge_first[e]; k + 1 < m_edge_first[e + 1]; ++k) {
             const XY a = m_points[k], b = m_points[k + 1];

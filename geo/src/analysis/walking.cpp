@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "geo/analysis/coverage.hpp"
+
 namespace geo::analysis {
 
 std::shared_ptr<const WalkingNetwork> WalkingNetwork::build(store::Store& store, const Walkability& walkability) {
@@ -11,8 +13,10 @@ std::shared_ptr<const WalkingNetwork> WalkingNetwork::build(store::Store& store,
     LocalFrame frame(roads->extent);
     const WalkableRoads walked = read_walkable_roads(store, frame, walkability);
     if (walked.lines.empty()) return nullptr;
-    return std::make_shared<const WalkingNetwork>(std::move(frame), RoadNetwork::build_on_levels(walked.lines, walked.levels),
-                                                  roads->version);
+    // Ferries cost their minutes at the standard walking speed: distances here are metres of walking.
+    auto network = RoadNetwork::build_on_levels(walked.lines, walked.levels, {},
+                                                crossing_costs_m(walked, CircleDefinition{}.speed_m_per_min));
+    return std::make_shared<const WalkingNetwork>(std::move(frame), std::move(network), roads->version);
 }
 
 XY WalkingNetwork::metres(double lon, double lat) const {

@@ -23,7 +23,8 @@ struct NetworkStats {
     std::size_t nodes = 0;
     std::size_t edges = 0;
     std::size_t components = 0;          ///< connected components (of edges; isolated nodes do not exist)
-    double total_length_km = 0;
+    std::size_t crossings = 0;           ///< edges that are timed crossings (ferries)
+    double total_length_km = 0;          ///< of the walked edges (crossings not counted)
     double largest_component_share = 0;  ///< the largest component's share of total length, 0…1
     std::size_t input_lines = 0;
     std::size_t skipped_lines = 0;       ///< lines with fewer than two distinct points
@@ -36,6 +37,8 @@ struct EdgeView {
     std::uint32_t to;
     double length_m;              ///< sum of the polyline's segment lengths
     std::span<const XY> geometry; ///< ≥ 2 points; first is node(from), last is node(to)
+    double cost_m;                ///< what walking it costs: length_m, or a crossing's cost
+    bool crossing;                ///< a timed crossing (a ferry): nobody snaps onto it
 };
 
 /// The nearest point of the network to a query point.
@@ -86,7 +89,10 @@ private:
 /// splits it — all this between lines on one level. Lines on different levels (a bridge and
 /// the street under it) meet only at their end points: an end of either line within the
 /// tolerance of the other line joins it, and nothing else does, so they cross without a
-/// junction. Immutable once built; const member functions may be called from many threads.
+/// junction. A timed crossing (a ferry) is a line on no level: its two ends join what they
+/// touch, nothing joins it between them, nobody snaps onto it, and using it costs a fixed
+/// amount instead of its length. Immutable once built; const member functions may be called
+/// from many threads.
 class RoadNetwork {
 public:
     /// Builds the graph from polylines in metres. Consecutive repeated points are dropped and
@@ -96,9 +102,12 @@ public:
     static RoadNetwork build(const std::vector<std::vector<XY>>& lines,
                              const NetworkOptions& options = {});
     /// The same with a level per line (0 the ground, 1 a bridge, −1 a tunnel …; empty: all on
-    /// the ground). Throws geo::Error (invalid_argument) also when the counts differ.
+    /// the ground) and a crossing cost per line (0: a line people walk; > 0: a timed crossing
+    /// whose whole length costs that many metres of walking; empty: no crossings). Throws
+    /// geo::Error (invalid_argument) also when the counts differ or a cost is negative or NaN.
     static RoadNetwork build_on_levels(const std::vector<std::vector<XY>>& lines, const std::vector<int>& levels,
-                                       const NetworkOptions& options = {});
+                                       const NetworkOptions& options = {},
+                                       const std::vector<double>& crossing_cost_m = {});
 
     NetworkStats stats() const noexcept { return m_stats; }
     std::size_t node_count() const noexcept { return m_nodes.size(); }
@@ -108,13 +117,14 @@ public:
     /// Connected component of an edge (0 is the one with the most length).
     std::uint32_t component(std::uint32_t edge) const { return m_edge_component.at(edge); }
 
-    /// The nearest point on any edge within `max_distance_m` (may be infinity) of `p`
+    /// The nearest point on any walked edge (not a crossing) within `max_distance_m` (may be infinity) of `p`
     /// (metres), or nullopt. Ties go to the lowest edge id. Throws geo::Error
     /// (invalid_argument) for a non-finite point or a negative/NaN distance.
     std::optional<Snap> snap(XY p, double max_distance_m) const;
 
     /// Multi-source Dijkstra: every node's least cost (metres) over all origins, where an
-    /// origin reaches both ends of its edge at start_cost_m + the distance along the edge.
+    /// origin reaches both ends of its edge at start_cost_m + the distance along the edge, and
+    /// an edge costs its length (a crossing its fixed cost).
     /// Nodes costing more than `limit_m` (may be infinity) stay unreached. Throws geo::Error
     /// (invalid_argument) for a negative or NaN limit or start cost, or an edge id out of range.
     Reach reach(const std::vector<Origin>& origins, double limit_m) const;
@@ -128,8 +138,9 @@ public:
     /// The parts of the network within `limit_m` of one origin, as polylines in metres: whole
     /// edges that are within budget all along, and pieces cut exactly where the remaining
     /// budget runs out (an edge reached from both ends but not in its middle gives two
-    /// pieces; the origin's own edge is covered around the origin). Pieces of zero length are
-    /// left out; empty when the origin's start cost exceeds the limit.
+    /// pieces; the origin's own edge is covered around the origin). Pieces of zero length and
+    /// crossings (the river a ferry crosses is not reachable ground) are left out; empty when
+    /// the origin's start cost exceeds the limit.
     std::vector<std::vector<XY>> reachable_lines(const Origin& origin, double limit_m) const;
 
     /// The walking isochrone of one origin as a polygon: reachable_lines() buffered by
@@ -160,6 +171,8 @@ private:
     std::vector<std::uint32_t> m_edge_from;
     std::vector<std::uint32_t> m_edge_to;
     std::vector<double> m_edge_length;
+    std::vector<double> m_edge_cost;     // m_edge_length but for crossings
+    std::vector<char> m_edge_crossing;   // 1 for a timed crossing
     std::vector<std::uint32_t> m_edge_component;
     // Adjacency in compressed rows: node n's incident edges are m_adj[m_adj_first[n] …).
     std::vector<std::uint32_t> m_adj_first;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,9 +31,19 @@ struct Walkability {
     std::vector<std::string> pedestrian_classes;
     /// Classes people walk along (streets with pavements, 主干路 … 街巷).
     std::vector<std::string> walk_classes;
-    /// Classes nobody walks (rail of every kind, ferries, motorways and urban expressways).
-    /// One excluded value excludes a line whatever its other values say.
+    /// Classes nobody walks (rail of every kind, motorways and urban expressways). One
+    /// excluded value excludes a line whatever its other values say.
     std::vector<std::string> excluded_classes;
+    /// Classes of ferry lines (ferry, 轮渡 …): left out, unless ferry_minutes is set.
+    std::vector<std::string> ferry_classes;
+    /// When set, a ferry line is a timed crossing: the wait at the pier and the crossing cost
+    /// this many minutes of walking, whatever its length; nobody snaps onto it, and it joins
+    /// the network only at its ends. Unset (the default): ferries are left out.
+    std::optional<double> ferry_minutes;
+    /// Each end of a ferry line joins the nearest walked line within this distance (the pier
+    /// or the quay; OSM ferry routes often stop short of both), in metres; that boarding walk
+    /// is part of the crossing's minutes.
+    double ferry_boarding_m = 50;
     /// Whether a line whose class values are all unknown (or absent) is walked.
     bool walk_unknown_classes = true;
     /// Parts of a name that exclude a line that is not of a pedestrian class (隧道, 高架, 快速路).
@@ -62,6 +73,7 @@ Walkability load_walkability(const std::string& json_text);
 /// What the table says of one line.
 struct RoadVerdict {
     bool walkable = true;
+    bool ferry = false;  ///< a timed crossing (only when the table sets ferry_minutes)
     int level = 0;  ///< 0 on the ground; lines on different levels cross without a junction
     std::string
         reason;  ///< why it is not walked: "class rail", "name 隧道", "tunnel"; "" when walked
@@ -79,15 +91,30 @@ bool attribute_says_yes(const Value& v);
 struct WalkableRoads {
     std::vector<std::vector<XY>> lines;
     std::vector<int> levels;   ///< one per line
+    /// One per line: 0 for a walked line, the table's ferry_minutes for a ferry crossing.
+    std::vector<double> crossing_minutes;
     std::size_t features = 0;  ///< road features read
     std::size_t excluded = 0;  ///< features left out
     double excluded_km = 0;    ///< their length
     std::map<std::string, std::size_t> excluded_by_reason;
     std::size_t off_ground = 0;  ///< walkable features on a level other than 0
+    std::size_t ferries = 0;     ///< ferry lines taken as timed crossings
+    /// Ferry ends with no walked line within ferry_boarding_m: such a ferry leads nowhere.
+    std::size_t ferry_ends_unconnected = 0;
 };
 
-/// Reads the `roads` layer through `table`. Throws geo::Error from the store.
+/// Reads the `roads` layer through `table`, each ferry end (with ferry_minutes set) extended
+/// straight to the nearest point of a walked line within ferry_boarding_m. Throws geo::Error
+/// from the store.
 WalkableRoads read_walkable_roads(store::Store& store, const LocalFrame& frame,
                                   const Walkability& table);
+
+/// One line for a report's notes: how many road features were walked and left out, by reason,
+/// how many lie off the ground, and the ferries.
+std::string walkable_roads_note(const WalkableRoads& roads, const Walkability& table);
+
+/// The crossing cost of each line for RoadNetwork::build_on_levels: a ferry's minutes at
+/// `speed_m_per_min`, 0 for a walked line.
+std::vector<double> crossing_costs_m(const WalkableRoads& roads, double speed_m_per_min);
 
 }  // namespace geo::analysis
