@@ -165,6 +165,12 @@ const std::vector<Key>& keys() {
         text_key("style", &ServerConfig::style,
                  "the MapLibre style for PNG tiles and /styles/gridmap.json; a relative path is looked for in the "
                  "working directory, then beside the program"),
+        text_key("walkability", &ServerConfig::walkability,
+                 "a walkability table (the format of config/walkability.json) for walking analyses and the point "
+                 "query; unset: the built-in table, the same as that file"),
+        text_key("standards", &ServerConfig::standards,
+                 "a standards file (the format of config/standards.json) for the norms analysis; unset: the "
+                 "built-in standards, the same as that file"),
         integer_key("max_connections", &ServerConfig::max_connections, 16, 1000000,
                     "open connections at most; idle ones give way to new ones, then 503"),
         integer_key("max_body_bytes", &ServerConfig::max_body_bytes, 1024, 1LL << 31, "the largest JSON request body"),

@@ -39,6 +39,12 @@ struct ServerConfig {
     /// MapLibre style for PNG tiles, served at /styles/…; a relative path is looked for in the
     /// working directory, then beside the program (locate_style).
     std::string style = "styles/gridmap.json";
+    /// A walkability table (config/walkability.json format) for walking analyses and the point
+    /// query's walking distances; "" for the built-in table.
+    std::string walkability;
+    /// A standards file (config/standards.json format) for the norms analysis; "" for the
+    /// built-in standards.
+    std::string standards;
     int items_default_limit = 100;
     int items_max_limit = 10000;
     /// JSON, GeoJSON and CSV answers this long or longer are compressed for clients that accept it.

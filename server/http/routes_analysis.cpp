@@ -106,7 +106,9 @@ std::shared_ptr<Job> job_of(Server& server, const std::string& id) {
 
 void start(Server& server, RequestContext& ctx) {
     const auto kind = geo::analysis::analysis_kind_from(ctx.req.matches[1].str());
-    const auto request = geo::analysis::parse_analysis_request(kind, body_parameters(ctx.req.body));
+    // The server's walkability table and standards, as `gridmap analyze` reads them from files.
+    const auto request = geo::analysis::parse_analysis_request(kind, body_parameters(ctx.req.body),
+                                                               server.standards_text(), server.walkability_text());
     // A missing layer is found now rather than in the job: the answer is immediate and a 404.
     if (kind != geo::analysis::AnalysisKind::norms && !ctx.store().layer(request.stations.layer)) {
         throw geo::Error(geo::Errc::not_found, "no layer named \"" + request.stations.layer + "\"");

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "geo/analysis/norms.hpp"
 #include "geo/error.hpp"
 #include "http/encoding.hpp"
 #include "http/guard.hpp"
@@ -114,6 +115,16 @@ bool is_loopback_host(const std::string& host) {
     return dots == 3;
 }
 
+// A file a setting names, whole; geo::Error naming the setting when it cannot be read.
+std::string read_setting_file(const std::string& path, const std::string& setting) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) throw geo::Error(geo::Errc::invalid_argument, setting + ": no file " + path);
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.is_open() || in.bad()) throw geo::Error(geo::Errc::invalid_argument, setting + ": cannot read " + path);
+    return text;
+}
+
 }  // namespace
 
 Server::Server(ServerConfig config)
@@ -136,6 +147,15 @@ Server::Server(ServerConfig config)
         const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         m_style = std::make_unique<geo::style::Style>(geo::style::load_style(text));
         m_style_document = nlohmann::ordered_json::parse(text);
+    }
+    // The analysis rules, read and checked at start: a bad file stops the server with its reason.
+    if (!m_config.walkability.empty()) {
+        m_walkability_text = read_setting_file(m_config.walkability, "walkability");
+        m_walkability = geo::analysis::load_walkability(m_walkability_text);
+    }
+    if (!m_config.standards.empty()) {
+        m_standards_text = read_setting_file(m_config.standards, "standards");
+        geo::analysis::load_norms_config(m_standards_text);
     }
     m_jobs.set_audit([this](std::int64_t token_id, const std::string& who, const std::string& action, const std::string& target,
                             const std::string& outcome, const std::string& detail) {
@@ -355,7 +375,7 @@ std::shared_ptr<const geo::analysis::WalkingNetwork> Server::walking_network() {
     const std::int64_t version = it == versions.end() ? -1 : it->second;
     std::lock_guard lock(m_walking_mutex);
     if (m_walking_version != version) {
-        m_walking = geo::analysis::WalkingNetwork::build(unscoped_store());
+        m_walking = geo::analysis::WalkingNetwork::build(unscoped_store(), m_walkability);
         m_walking_version = version;
     }
     return m_walking;

@@ -123,6 +123,11 @@ public:
     /// The roads as a walking network for /query/at, rebuilt when the roads layer changes;
     /// null without roads.
     std::shared_ptr<const geo::analysis::WalkingNetwork> walking_network();
+    /// The walkability table's and the standards file's text as configured ("" for the built-in
+    /// ones), for analyses submitted over HTTP: the same rules as `gridmap analyze` with
+    /// --walkability and --standards.
+    const std::string& walkability_text() const noexcept { return m_walkability_text; }
+    const std::string& standards_text() const noexcept { return m_standards_text; }
     /// The analyses running for clients.
     JobRunner& jobs() noexcept { return m_jobs; }
 
@@ -165,6 +170,9 @@ private:
     std::mutex m_walking_mutex;
     std::shared_ptr<const geo::analysis::WalkingNetwork> m_walking;
     std::int64_t m_walking_version = -2;  // roads version m_walking was built from (−1: none)
+    std::string m_walkability_text;
+    std::string m_standards_text;
+    geo::analysis::Walkability m_walkability = geo::analysis::default_walkability();
     Router m_http;
     std::unique_ptr<ConnectionLoop> m_loop;
     int m_port = 0;

@@ -1,5 +1,7 @@
 // The analyses over HTTP (POST /analysis/{kind} → job → results) and from the command line.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -7,6 +9,7 @@
 
 #include "geo/analysis/coverage.hpp"
 #include "geo/analysis/run.hpp"
+#include "geo/error.hpp"
 #include "geo/store/store.hpp"
 #include "server/server_fixture.hpp"
 
@@ -230,6 +233,79 @@ TEST(Analysis, AFullQueueAnswers503WithRetryAfterAndJobsCanBeCancelled) {
     // The queue takes work again.
     const std::string next = started_job(client, "coverage", R"({"mode": "euclidean", "buildings": "none"})");
     EXPECT_EQ(wait_for(client, next)["status"], "succeeded");
+}
+
+// The server's walkability setting rules its walking analyses and point query, as
+// --walkability rules `gridmap analyze`: here a table that walks rail and road tunnels too.
+TEST(Analysis, TheWalkabilitySettingRulesJobsAndThePointQuery) {
+    gridmap::test::TempDir dir;
+    std::filesystem::copy_file(gridmap::test::demo_server().db(), dir.path() / "demo.sqlite");
+    const std::string table = R"({"excluded_classes": [], "excluded_name_parts": [], "exclude_road_tunnels": false})";
+    std::ofstream(dir.path() / "walk-all.json") << table;
+    gridmap::http::ServerConfig config;
+    config.db = (dir.path() / "demo.sqlite").string();
+    config.port = 0;
+    config.open = true;
+    config.access_log = false;
+    config.walkability = (dir.path() / "walk-all.json").string();
+
+    geo::analysis::CircleDefinition walking;
+    walking.mode = geo::analysis::CircleMode::walking;
+    geo::analysis::CircleDefinition walk_all = walking;
+    walk_all.walkability = geo::analysis::load_walkability(table);
+    geo::analysis::CoverageReport by_default, by_table;
+    {
+        auto store = geo::store::open_store(config.db, false);
+        by_default = geo::analysis::coverage(*store, {}, walking);
+        by_table = geo::analysis::coverage(*store, {}, walk_all);
+    }
+    ASSERT_NE(by_default.overall.buildings_covered, by_table.overall.buildings_covered);
+
+    gridmap::test::ServerThread running(config);
+    auto client = running.client();
+    const std::string id = started_job(client, "coverage", R"({"mode": "walking", "buildings": "none"})");
+    ASSERT_EQ(wait_for(client, id)["status"], "succeeded");
+    const auto j = json::parse(client.Get("/jobs/" + id + "/result.json")->body);
+    EXPECT_EQ(j["overall"]["buildings_covered"], by_table.overall.buildings_covered);
+    EXPECT_EQ(j["overall"]["households_covered"], by_table.overall.households_covered);
+    EXPECT_EQ(j["notes"][0], by_table.notes[0]);
+    EXPECT_EQ(j["notes"][0].get<std::string>().rfind("walked 1089 of 1094 road features", 0), 0u) << j["notes"][0];
+
+
+    // The point query walks by the same table: from this building on the Pudong riverside the
+    // Bund's post office (station 19, a community service centre) is 817 m away through a road
+    // tunnel under the river, and out of the query's 3 km reach on the built-in table.
+    const auto walk_to_19 = [](httplib::Client& c) {
+        const auto res = c.Get("/query/at?lon=121.491821&lat=31.241017");
+        if (!res || res->status != 200) return json("no answer");
+        const json here = json::parse(res->body);
+        for (const auto& type : here["stations"]) {
+            for (const auto& s : type["nearest"]) {
+                if (s["fid"] == 19) return s["walking_distance_m"];
+            }
+        }
+        return json("station 19 is not listed");
+    };
+    auto default_client = gridmap::test::demo_server().client();
+    EXPECT_TRUE(walk_to_19(default_client).is_null()) << walk_to_19(default_client);
+    EXPECT_NEAR(walk_to_19(client).get<double>(), 817.3, 0.05);
+
+    // A table that does not parse stops the server at start, naming the setting.
+    std::ofstream(dir.path() / "bad.json") << R"({"ferry_minutes": -3})";
+    config.walkability = (dir.path() / "bad.json").string();
+    try {
+        gridmap::http::Server bad(config);
+        ADD_FAILURE() << "a bad walkability file was accepted";
+    } catch (const geo::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("ferry_minutes"), std::string::npos) << e.what();
+    }
+    config.walkability = (dir.path() / "missing.json").string();
+    try {
+        gridmap::http::Server missing(config);
+        ADD_FAILURE() << "a missing walkability file was accepted";
+    } catch (const geo::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("walkability: no file"), std::string::npos) << e.what();
+    }
 }
 
 }  // namespace
