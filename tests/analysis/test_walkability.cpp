@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -266,6 +267,29 @@ TEST(Walkability, AFileOverridesListsAndRejectsMistakes) {
     EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_minutes": "8"})"), geo::Error);
     EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_boarding_m": -1})"), geo::Error);
     EXPECT_THROW(geo::analysis::load_walkability(R"({"ferry_classes": ["pier"]})"), geo::Error);
+}
+
+// The demo district as imported: its bridge, tunnel and layer fields (scripts/make-demo) reach
+// the table, which walks 978 of its 1,094 road features, 5 of them bridges.
+TEST(Walkability, TheDemoDistrictsRoadsAsImported) {
+    gridmap::test::TempDir dir;
+    const auto db = dir.path() / "demo.sqlite";
+    gridmap::test::import_demo(db, {"roads"});
+    auto store = geo::store::open_store(db.string(), false);
+    const auto info = store->layer("roads");
+    ASSERT_TRUE(info);
+    const LocalFrame demo_frame(info->extent);
+    const auto roads = geo::analysis::read_walkable_roads(*store, demo_frame, geo::analysis::default_walkability());
+    EXPECT_EQ(roads.features, 1094u);
+    EXPECT_EQ(roads.features - roads.excluded, 978u);
+    EXPECT_EQ(roads.off_ground, 5u);
+    const std::map<std::string, std::size_t> reasons = {{"name 隧道", 79}, {"class rail", 11}, {"name 地道", 11},
+                                                        {"class trunk_link", 8}, {"class ferry", 5}, {"class trunk", 2}};
+    EXPECT_EQ(roads.excluded_by_reason, reasons);
+    EXPECT_EQ(geo::analysis::walkable_roads_note(roads, geo::analysis::default_walkability()),
+              "walked 978 of 1094 road features (5 off the ground: no junction where they pass over or under); left "
+              "out 116 (53.7 km): name 隧道 79, class rail 11, name 地道 11, class trunk_link 8, class ferry 5, class "
+              "trunk 2");
 }
 
 // ---- whole analyses over a store ------------------------------------------------------------

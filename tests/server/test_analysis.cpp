@@ -308,4 +308,33 @@ TEST(Analysis, TheWalkabilitySettingRulesJobsAndThePointQuery) {
     }
 }
 
+// The standards setting: norms jobs check the deployment's figures, as --standards does.
+TEST(Analysis, TheStandardsSettingRulesNormsJobs) {
+    gridmap::test::TempDir dir;
+    std::filesystem::copy_file(gridmap::test::demo_server().db(), dir.path() / "demo.sqlite");
+    std::ofstream(dir.path() / "strict.json") << R"({"grid": {"cell_households": {"min": 400, "max": 450}}})";
+    gridmap::http::ServerConfig config;
+    config.db = (dir.path() / "demo.sqlite").string();
+    config.port = 0;
+    config.open = true;
+    config.access_log = false;
+    config.standards = (dir.path() / "strict.json").string();
+    gridmap::test::ServerThread running(config);
+    auto client = running.client();
+    auto default_client = gridmap::test::demo_server().client();
+    const auto cells_out = [](httplib::Client& c) {
+        const std::string id = started_job(c, "norms", "{}");
+        EXPECT_EQ(wait_for(c, id)["status"], "succeeded");
+        const auto res = c.Get("/jobs/" + id + "/result.json");
+        return res && res->status == 200 ? json::parse(res->body)["totals"]["cells_out_of_range"].get<int>() : -1;
+    };
+    // The demo has one cell outside 300–500 households (data/README.md); far more outside 400–450.
+    EXPECT_EQ(cells_out(default_client), 1);
+    EXPECT_GT(cells_out(client), 30);
+
+    std::ofstream(dir.path() / "bad.json") << R"({"grid": {"cell_households": {"min": "many"}}})";
+    config.standards = (dir.path() / "bad.json").string();
+    EXPECT_THROW(gridmap::http::Server bad(config), geo::Error);
+}
+
 }  // namespace
