@@ -15,16 +15,12 @@
 #   --threads T     pgbench threads (-j) for the throughput loads (default 2)
 #   --keep          leave the temporary folder (cluster stopped) for inspection
 #
-# The cluster: initdb into the work folder, listening on a free 127.0.0.1 port and on a Unix
-# socket in the work folder (the clients use the socket). Settings: shared_buffers 256MB,
-# work_mem 64MB, fsync off (a throwaway cluster), jit off (compiling the PostGIS functions, which
-# declare high costs, added 0.2-0.4 s to the coverage query here and saved nothing), autovacuum
-# off (the script runs VACUUM ANALYZE itself, so nothing starts in the middle of a measurement).
-# As root, initdb refuses to run: the cluster then belongs to the Debian user "postgres" (or
-# "nobody") and the server runs through runuser, while the clients stay the calling user; the
-# work folder is made traversable by all users (chmod a+x, a mktemp -d is not). When the server
-# user still cannot reach it, or it is too deep for a socket path (107 bytes), cluster and
-# socket go to a folder of their own under /tmp, also removed on exit.
+# The cluster (scripts/lib/pg_cluster.sh, which says how it runs as root): initdb into the work
+# folder, listening on a free 127.0.0.1 port and on a Unix socket in the work folder (the clients
+# use the socket). Settings: shared_buffers 256MB, work_mem 64MB, fsync off (a throwaway
+# cluster), jit off (compiling the PostGIS functions, which declare high costs, added 0.2-0.4 s
+# to the coverage query here and saved nothing), autovacuum off (the script runs VACUUM ANALYZE
+# itself, so nothing starts in the middle of a measurement).
 #
 # The load (timed once, not a median): ogr2ogr copies each shapefile into PostGIS reprojected to
 # EPSG:4326 (what Gridmap stores; GBK text decoded through the .cpg), then load_*.sql renames the
@@ -80,7 +76,6 @@ root=$(cd "$here/../.." && pwd)
 script_start=$(date +%s.%N)
 load_avg=$(cut -d' ' -f1-3 /proc/loadavg)
 
-pgbin=/usr/lib/postgresql/15/bin
 # max_parallel_workers_per_gather for tiles, bbox and point queries, and for the coverage join
 # (the environment may override them, to compare).
 TILE_WORKERS=${TILE_WORKERS:-0}
@@ -121,122 +116,24 @@ done
 city=$(cd "$city" && pwd)
 command -v ogr2ogr >/dev/null || die "ogr2ogr is missing: install gdal-bin (scripts/deps gdal-bin)"
 grep -q PostgreSQL <<<"$(ogr2ogr --formats)" || die "this ogr2ogr has no PostgreSQL driver"
-for tool in initdb pg_ctl postgres psql pgbench; do
-  [ -x "$pgbin/$tool" ] || die "$pgbin/$tool is missing: install postgresql-15 (and postgresql-contrib)"
-done
+[ -x /usr/lib/postgresql/15/bin/pgbench ] || die "pgbench is missing: install postgresql-15 (and postgresql-contrib)"
 if [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then
   log "== installing PostGIS (postgresql-15-postgis-3)"
   "$root/scripts/deps" postgresql-15-postgis-3 >&2
 fi
 
 # ---------------------------------------------------------------------------------------------
-# The throwaway cluster
+# The throwaway cluster (scripts/lib/pg_cluster.sh)
 # ---------------------------------------------------------------------------------------------
 
-# As root the server runs as an unprivileged user (initdb and postgres refuse root), from /
-# so that it never needs the caller's current folder.
-server_user=$(id -un)
-if [ "$(id -u)" = 0 ]; then
-  if id -u postgres >/dev/null 2>&1; then server_user=postgres; else server_user=nobody; fi
-  as_server() { (cd / && runuser -u "$server_user" -- "$@"); }
-else
-  as_server() { "$@"; }
-fi
+. "$root/scripts/lib/pg_cluster.sh"
+pg_scratch "$work_arg" postgis "$keep"
 
-mkdir -p "$work_arg"
-tmp=$(mktemp -d "$(cd "$work_arg" && pwd)/postgis.XXXXXX")
-# The cluster and its Unix socket live in $srv: $tmp, unless the server user cannot reach it
-# or the socket path would pass the 107-byte limit; then in a folder of its own under /tmp.
-srv=$tmp
-cluster_up=0
-
-stop_cluster() {
-  [ "$cluster_up" = 1 ] || return 0
-  cluster_up=0
-  local pid=""
-  [ -f "$cluster/postmaster.pid" ] && pid=$(head -n 1 "$cluster/postmaster.pid")
-  local mode=immediate   # the cluster is thrown away; a kept one is shut down cleanly
-  [ "$keep" = 1 ] && mode=fast
-  as_server "$pgbin/pg_ctl" -D "$cluster" -m "$mode" -w -t 30 stop >/dev/null 2>&1 || true
-  if [ -n "$pid" ]; then
-    local i
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  fi
-}
-cleanup() {
-  stop_cluster
-  if [ "$keep" = 1 ]; then
-    if [ "$srv" = "$tmp" ]; then log "== kept $tmp"; else log "== kept $tmp and $srv"; fi
-  else
-    rm -rf "$tmp"
-    [ "$srv" = "$tmp" ] || rm -rf "$srv"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "$server_user" != "$(id -un)" ]; then
-  chmod 755 "$tmp"
-  # The caller's scratch folder is often a mktemp -d (mode 700): let other users through it.
-  as_server test -x "$tmp" || chmod a+x "$work_arg"
-fi
-if ! as_server test -x "$tmp" || [ $(( ${#tmp} + 24 )) -gt 107 ]; then
-  srv=$(mktemp -d /tmp/gridmap-postgis.XXXXXX)
-  chmod 755 "$srv"
-  log "   ($tmp is out of reach of user $server_user or too deep for a socket path: cluster in $srv)"
-fi
-cluster=$srv/cluster
-sock=$srv/socket
-mkdir -p "$cluster" "$sock"
-[ "$server_user" = "$(id -un)" ] || chown "$server_user" "$cluster" "$sock"
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-log "== initdb ($server_user) in $cluster"
-as_server "$pgbin/initdb" -D "$cluster" -U bench -A trust -E UTF8 --no-locale --no-sync \
-  >"$tmp/initdb.log" 2>&1 || { tail -n 20 "$tmp/initdb.log" >&2; die "initdb failed"; }
-
-port=""
-for attempt in 1 2 3; do
-  port=$(free_port)
-  cat >"$tmp/bench.conf" <<EOF
-listen_addresses = '127.0.0.1'
-port = $port
-unix_socket_directories = '$sock'
-max_connections = 30
-shared_buffers = 256MB
-work_mem = 64MB
-maintenance_work_mem = 512MB
-effective_cache_size = 4GB
-random_page_cost = 1.1
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-wal_level = minimal
-max_wal_senders = 0
-max_wal_size = 4GB
-jit = off
-autovacuum = off
-EOF
-  # include_if_exists keeps the file initdb wrote as it is; the last setting wins.
-  cp "$tmp/bench.conf" "$cluster/bench.conf"
-  grep -q "^include_if_exists = 'bench.conf'" "$cluster/postgresql.conf" ||
-    echo "include_if_exists = 'bench.conf'" >>"$cluster/postgresql.conf"
-  [ "$server_user" = "$(id -un)" ] || chown "$server_user" "$cluster/bench.conf"
-  cluster_up=1
-  if as_server "$pgbin/pg_ctl" -D "$cluster" -l "$cluster/server.log" -w -t 60 start >/dev/null 2>&1; then
-    break
-  fi
-  cluster_up=0
-  [ "$attempt" = 3 ] && { tail -n 20 "$cluster/server.log" >&2; die "the server does not start"; }
-done
+log "== initdb ($pg_server_user) for $tmp"
+pg_cluster_start "$tmp" bench tcp <<<"$pg_bench_settings
+max_connections = 30"
+sock=$PGHOST port=$PGPORT
 log "== PostgreSQL on 127.0.0.1:$port and $sock"
-
-export PGHOST=$sock PGPORT=$port PGUSER=bench PGDATABASE=postgres
-export PGOPTIONS="-c client_min_messages=warning"
-psql_q() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 psql_q -c "CREATE DATABASE city" >/dev/null
 export PGDATABASE=city
 psql_q -c "CREATE EXTENSION postgis" >/dev/null
@@ -284,7 +181,7 @@ pgbench_script() {
 # run_pgbench LOGNAME [pgbench options]: fails loudly; leaves the report in $tmp/LOGNAME.txt.
 run_pgbench() {
   local name=$1; shift
-  if ! "$pgbin/pgbench" -n -M prepared "$@" >"$tmp/$name.txt" 2>&1 ||
+  if ! "$pg_bin/pgbench" -n -M prepared "$@" >"$tmp/$name.txt" 2>&1 ||
      grep -q 'number of failed transactions: [1-9]' "$tmp/$name.txt"; then
     tail -n 20 "$tmp/$name.txt" >&2
     die "pgbench failed ($name)"
