@@ -286,7 +286,7 @@ Walkability load_walkability(const std::string& json_text) {
             continue;
         }
         const auto it =
-            std::find_if(lists.begin(), lists.end(), [&](const auto& l) { return l.first == key; });
+            std::find_if(lists.begin(), lists.end(), [&name = key](const auto& l) { return l.first == name; });
         if (it == lists.end()) {
             std::string known =
                 "description, walk_unknown_classes, exclude_road_tunnels, ferry_minutes, ferry_boarding_m";
